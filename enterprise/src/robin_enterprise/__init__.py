@@ -1,0 +1,1 @@
+"""Robin Enterprise (arrives with its issue)."""

@@ -1,0 +1,1 @@
+"""Signed license keys for Robin Pro and Enterprise (arrives with its issue)."""

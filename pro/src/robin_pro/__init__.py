@@ -1,0 +1,1 @@
+"""Robin Pro (arrives with its issue)."""
