@@ -1,0 +1,165 @@
+"""The client: build payloads, run client middleware, push jobs to Redis.
+
+One enqueue is one round trip: ``push.lua`` puts the job on its queue, records the
+queue name and wakes an idle worker in a single EVALSHA.  ``enqueue_many`` sends up to
+1,000 jobs per round trip.  Scheduled jobs go to the schedule set with one ZADD.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import redis
+from redis.exceptions import NoScriptError
+
+from robin import plugins, scripts
+from robin.context import EnqueueContext
+from robin.errors import ArgumentError
+from robin.keys import Keys, check_name
+from robin.middleware import client_middleware
+from robin.payload import Payload, check_arguments, encode, new_jid
+from robin.server import CONNECTION_ERRORS, Target, connect, resolve, unreachable
+
+if TYPE_CHECKING:
+    from robin.job import Job, JobOptions
+
+BULK_CHUNK = 1000
+
+class Client:
+    """Pushes jobs to one server and namespace.  Thread-safe; share one per process."""
+
+    def __init__(self, target: Target, namespace: str = "robin") -> None:
+        self.target = target
+        self.keys = Keys(namespace)
+        self.redis: redis.Redis = connect(target)
+        self._push_keys: dict[str, tuple[str, str, str]] = {}
+        plugins.load()  # plug-ins may add client middleware: load before the first push
+
+    @classmethod
+    def from_settings(cls, redis_url: str | None, namespace: str) -> Client:
+        return cls(resolve(redis_url), namespace)
+
+    def close(self) -> None:
+        self.redis.close()
+
+    # -- building ----------------------------------------------------------------------
+    def build(self, name: str, args: Sequence[Any], kwargs: dict[str, Any], options: JobOptions,
+              now: float) -> Payload:
+        """The payload of a new job (arguments are checked here)."""
+        check_arguments(args, kwargs)
+        payload: Payload = {
+            "jid": new_jid(),
+            "job": name,
+            "queue": options.queue,
+            "args": list(args),
+            "retry": options.retry,
+            "created_at": now,
+            "enqueued_at": now,
+        }
+        if kwargs:
+            payload["kwargs"] = kwargs
+        if options.payload_extra:
+            payload.update(options.payload_extra)
+        return payload
+
+    # -- one job -----------------------------------------------------------------------
+    def enqueue(self, job: Job[..., Any] | None, name: str, args: Sequence[Any], kwargs: dict[str, Any],
+                options: JobOptions, at: float | None = None) -> str | None:
+        """Build, pass through client middleware, push; return the jid or ``None`` if stopped."""
+        payload = self.build(name, args, kwargs, options, time.time())
+        ctx = EnqueueContext(payload, job, options.all(), at)
+        if not len(client_middleware):
+            return self._submit(ctx)
+        return client_middleware.invoke(ctx, lambda: self._submit(ctx))
+
+    def _submit(self, ctx: EnqueueContext) -> str:
+        payload = ctx.payload
+        queue = payload["queue"]
+        keys = self._push_keys.get(queue) if type(queue) is str else None
+        if keys is None:
+            keys = self._keys_for(queue)
+        at = ctx.at
+        scheduled = at is not None and at > time.time()
+        if scheduled:
+            payload["at"] = payload["enqueued_at"] = at
+        data = _encode(payload)
+        try:
+            if scheduled:
+                self.redis.zadd(self.keys.schedule, {data: at})
+            else:
+                command = ("EVALSHA", scripts.PUSH.sha, 3, *keys, queue, data)
+                try:
+                    self.redis.execute_command(*command)
+                except NoScriptError:
+                    self.redis.execute_command("SCRIPT", "LOAD", scripts.PUSH.source)
+                    self.redis.execute_command(*command)
+        except CONNECTION_ERRORS as exc:
+            raise unreachable(self.target, exc, f"enqueue {payload['job']}") from exc
+        return str(payload["jid"])
+
+    def _keys_for(self, queue: Any) -> tuple[str, str, str]:
+        if type(queue) is not str:
+            raise ArgumentError(f"payload 'queue' must be a str, not {type(queue).__name__}")
+        check_name("queue", queue)
+        keys = (self.keys.queue(queue), self.keys.queues, self.keys.ready(queue))
+        self._push_keys[queue] = keys
+        return keys
+
+    # -- many jobs ---------------------------------------------------------------------
+    def enqueue_many(self, job: Job[..., Any] | None, name: str, items: Iterable[Sequence[Any]],
+                     options: JobOptions) -> list[str | None]:
+        """Enqueue one job per item (a tuple of positional args), in chunks of 1,000."""
+        jids: list[str | None] = []
+        chunk: list[EnqueueContext] = []
+        everything = options.all()
+        for i, item in enumerate(items):
+            if not isinstance(item, (tuple, list)):
+                raise ArgumentError(f"enqueue_many item {i}: {type(item).__name__} given; each item "
+                                    f"must be a tuple of positional arguments, e.g. (42,)")
+            payload = self.build(name, item, {}, options, time.time())
+            ctx = EnqueueContext(payload, job, dict(everything), None)
+            accepted: list[EnqueueContext] = []
+
+            def collect(ctx: EnqueueContext = ctx, accepted: list[EnqueueContext] = accepted) -> str:
+                accepted.append(ctx)
+                return ctx.jid
+
+            jids.append(client_middleware.invoke(ctx, collect))
+            chunk.extend(accepted)
+            if len(chunk) >= BULK_CHUNK:
+                self._push_bulk(chunk, name)
+                chunk = []
+        if chunk:
+            self._push_bulk(chunk, name)
+        return jids
+
+    def _push_bulk(self, contexts: list[EnqueueContext], name: str) -> None:
+        now = time.time()
+        by_queue: dict[str, list[str]] = {}
+        scheduled: dict[str, float] = {}
+        for ctx in contexts:
+            payload = ctx.payload
+            if ctx.at is not None and ctx.at > now:
+                payload["at"] = payload["enqueued_at"] = ctx.at
+                scheduled[_encode(payload)] = ctx.at
+            else:
+                self._keys_for(payload["queue"])
+                by_queue.setdefault(payload["queue"], []).append(_encode(payload))
+        calls = [(scripts.PUSH, *scripts.push_args(self.keys, q, data)) for q, data in by_queue.items()]
+        try:
+            if calls:
+                scripts.pipelined(self.redis, calls)
+            if scheduled:
+                self.redis.zadd(self.keys.schedule, scheduled)
+        except CONNECTION_ERRORS as exc:
+            raise unreachable(self.target, exc, f"enqueue {name} jobs") from exc
+
+
+def _encode(payload: Payload) -> str:
+    try:
+        return encode(payload)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"the payload of {payload.get('job')} cannot be JSON-encoded after client "
+                            f"middleware ran ({exc}); middleware may only add JSON-native values") from None

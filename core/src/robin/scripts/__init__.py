@@ -1,0 +1,128 @@
+"""Lua scripts, one per atomic step, and their typed wrappers.
+
+Each ``.lua`` file starts with a header describing its KEYS and ARGV.  Scripts are run
+with EVALSHA; when the server does not know a script (it restarted, or SCRIPT FLUSH),
+it is loaded and the call repeated, which is safe because a NOSCRIPT reply means
+nothing ran.  Scripts whose body calls a ``robin_*`` helper get ``lib.lua`` prepended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import redis
+from redis.exceptions import NoScriptError
+
+from robin.keys import Keys
+
+Arg = str | bytes | int | float
+SettleOp = tuple[str, bytes, str | bytes, str]
+"""``(kind, payload in flight, new payload, arg)``: see settle.lua."""
+
+
+def _source(name: str) -> str:
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+
+
+class Script:
+    """One Lua script: its source, its SHA1, and a way to run it."""
+
+    def __init__(self, name: str) -> None:
+        body = _source(name)
+        self.name = name
+        self.source = _source("lib.lua") + "\n" + body if "robin_" in body else body
+        self.sha = hashlib.sha1(self.source.encode("utf-8")).hexdigest()
+
+    def args(self, keys: Sequence[str], args: Sequence[Arg]) -> tuple[Any, ...]:
+        return ("EVALSHA", self.sha, len(keys), *keys, *args)
+
+    def __call__(self, conn: redis.Redis, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+        command = self.args(keys, args)
+        try:
+            return conn.execute_command(*command)
+        except NoScriptError:
+            conn.execute_command("SCRIPT", "LOAD", self.source)
+            return conn.execute_command(*command)
+
+
+def pipelined(conn: redis.Redis, calls: Sequence[tuple[Script, Sequence[str], Sequence[Arg]]]) -> list[Any]:
+    """Run several scripts in one round trip (no MULTI); return their results in order.
+
+    A call that got NOSCRIPT did not run, so it is loaded and run again on its own; any
+    other error is raised after every call has been looked at.
+    """
+    pipe = conn.pipeline(transaction=False)
+    for script, keys, args in calls:
+        pipe.execute_command(*script.args(keys, args))
+    results: list[Any] = pipe.execute(raise_on_error=False)
+    error: BaseException | None = None
+    for i, result in enumerate(results):
+        if isinstance(result, NoScriptError):
+            script, keys, args = calls[i]
+            results[i] = script(conn, keys, args)
+        elif isinstance(result, BaseException) and error is None:
+            error = result
+    if error is not None:
+        raise error
+    return results
+
+
+PUSH = Script("push.lua")
+FETCH = Script("fetch.lua")
+SETTLE = Script("settle.lua")
+PROMOTE = Script("promote.lua")
+RECOVER = Script("recover.lua")
+UNREGISTER = Script("unregister.lua")
+ALL = (PUSH, FETCH, SETTLE, PROMOTE, RECOVER, UNREGISTER)
+
+
+def load_all(conn: redis.Redis) -> None:
+    """Load every script into the server (one round trip); later calls never see NOSCRIPT."""
+    pipe = conn.pipeline(transaction=False)
+    for script in ALL:
+        pipe.execute_command("SCRIPT", "LOAD", script.source)
+    pipe.execute()
+
+
+# -- typed wrappers --------------------------------------------------------------------
+def push_args(keys: Keys, queue: str, payloads: Sequence[str]) -> tuple[list[str], list[Arg]]:
+    return [keys.queue(queue), keys.queues, keys.ready(queue)], [queue, *payloads]
+
+
+def fetch_args(inflight: str, queue_keys: Sequence[str], ready_keys: Sequence[str], want: int
+               ) -> tuple[list[str], list[Arg]]:
+    return [inflight, *queue_keys, *ready_keys], [want]
+
+
+def settle_args(keys: Keys, identity: str, ops: Sequence[SettleOp], *, now: float, day: str,
+                processed: int, failed: int, dead_max: int, dead_age: float, stats_ttl: int
+                ) -> tuple[list[str], list[Arg]]:
+    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age, processed, failed, stats_ttl]
+    for op in ops:
+        flat.extend(op)
+    return [keys.inflight(identity), keys.retry, keys.schedule, keys.processed, keys.failed,
+            keys.processed_on(day), keys.failed_on(day)], flat
+
+
+def promote(conn: redis.Redis, keys: Keys, zset: str, now: float, limit: int) -> int:
+    return int(PROMOTE(conn, [zset], [keys.prefix, now, limit]))
+
+
+def recover(conn: redis.Redis, keys: Keys, identity: str, moves: Sequence[tuple[bytes, str, str]], *,
+            now: float, dead_max: int, dead_age: float) -> int:
+    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age]
+    for move in moves:
+        flat.extend(move)
+    return int(RECOVER(conn, [keys.process(identity), keys.inflight(identity)], flat))
+
+
+def unregister(conn: redis.Redis, keys: Keys, identity: str, only_if_dead: bool) -> int:
+    return int(UNREGISTER(
+        conn,
+        [keys.processes, keys.process(identity), keys.work(identity), keys.inflight(identity),
+         keys.started(identity), keys.signals(identity), keys.wake(identity)],
+        [identity, "1" if only_if_dead else "0"],
+    ))

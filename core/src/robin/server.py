@@ -1,0 +1,162 @@
+"""Which server Robin talks to, and the connections to it.
+
+Selection, first match wins:
+
+1. ``robin.configure(redis_url=...)`` in code;
+2. ``ROBIN_REDIS_URL``, else ``REDIS_URL``: ``redis://[[user]:password@]host[:port][/db]``,
+   ``rediss://...`` for TLS, ``unix:///path/to.sock[?db=N]``;
+3. the embedded default (:mod:`robin.embedded`): a local server Robin starts itself.
+
+Passwords never appear in logs or messages: every URL shown goes through :func:`mask_url`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from robin.errors import ConfigurationError, ConnectionError, ServerError
+
+log = logging.getLogger("robin")
+
+# Blocking commands wait at most this long (seconds), so a socket read can never wait
+# forever on a dead connection; the socket timeout must stay above it.
+BLOCKING_TIMEOUT = 2
+SOCKET_TIMEOUT = 15.0
+MIN_REDIS = (6, 2)
+MIN_VALKEY = (7, 2)
+
+CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved server: its URL and where the URL came from (for messages)."""
+
+    url: str
+    source: str  # "configure", "ROBIN_REDIS_URL", "REDIS_URL" or "embedded"
+
+    @property
+    def masked(self) -> str:
+        return mask_url(self.url)
+
+    def how_to_fix(self) -> str:
+        if self.source == "embedded":
+            return ("the embedded server did not answer; see `robin server status`, or set "
+                    "ROBIN_REDIS_URL to a server you run")
+        if self.source == "configure":
+            return "check the redis_url given to robin.configure() and that the server is running"
+        return f"check {self.source} and that the server is running"
+
+
+def mask_url(url: str) -> str:
+    """``redis://user:secret@host`` -> ``redis://user:***@host``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{user}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def resolve(explicit: str | None = None) -> Target:
+    """Decide which server to use (see the module docstring)."""
+    if explicit:
+        return _checked(Target(explicit, "configure"))
+    for var in ("ROBIN_REDIS_URL", "REDIS_URL"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return _checked(Target(value, var))
+    from robin import embedded
+
+    return Target(embedded.ensure_running(), "embedded")
+
+
+def _checked(target: Target) -> Target:
+    scheme = urlsplit(target.url).scheme
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ConfigurationError(
+            f"{target.source}={target.masked}: unsupported scheme {scheme!r}; use redis://, "
+            "rediss:// (TLS) or unix://"
+        )
+    return target
+
+
+def connect(target: Target, max_connections: int | None = None) -> redis.Redis:
+    """A client with a connection pool for ``target``.
+
+    redis-py's automatic command retry is turned off on purpose: retrying a command whose
+    reply was lost could push a job twice or fetch jobs nobody sees.  Robin decides for
+    itself what is safe to repeat (see worker/fetch.py).
+    """
+    options: dict[str, object] = {
+        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_connect_timeout": 5.0,
+        "health_check_interval": 30,
+        "retry": Retry(NoBackoff(), 0),
+        "max_connections": max_connections,
+    }
+    if urlsplit(target.url).scheme != "unix":
+        options["socket_keepalive"] = True  # TCP only: notice a peer that vanished
+    try:
+        return redis.Redis.from_url(target.url, **options)
+    except ValueError as exc:
+        raise ConfigurationError(f"{target.source}={target.masked} is not a valid URL: {exc}") from None
+
+
+def unreachable(target: Target, exc: BaseException, doing: str) -> ConnectionError:
+    """The error to raise when the server cannot be reached while ``doing`` something."""
+    return ConnectionError(
+        f"cannot {doing}: the server at {target.masked} is not reachable "
+        f"({type(exc).__name__}: {exc}); {target.how_to_fix()}"
+    )
+
+
+def server_version(conn: redis.Redis) -> tuple[str, tuple[int, ...]]:
+    """The server's product name and version, e.g. ``("valkey", (8, 1, 8))``."""
+    info = conn.info("server")
+    if "valkey_version" in info:
+        product, text = "valkey", str(info["valkey_version"])
+    else:
+        product, text = "redis", str(info.get("redis_version", "0"))
+    version = tuple(int(p) for p in text.split(".")[:3] if p.isdigit())
+    return product, version
+
+
+def check_server(conn: redis.Redis, target: Target) -> str:
+    """Refuse servers older than Redis 6.2 / Valkey 7.2; warn about settings that lose jobs.
+
+    Returns a description such as ``valkey 8.1.8``.
+    """
+    product, version = server_version(conn)
+    minimum = MIN_VALKEY if product == "valkey" else MIN_REDIS
+    text = ".".join(str(v) for v in version)
+    if version < minimum:
+        need = ".".join(str(v) for v in minimum)
+        raise ServerError(
+            f"{product} {text} at {target.masked} is too old: Robin needs {product} {need} or "
+            f"newer (Redis 6.2+, Valkey 7.2+)"
+        )
+    try:
+        policy = conn.config_get("maxmemory-policy").get("maxmemory-policy", "noeviction")
+    except redis.exceptions.ResponseError:  # CONFIG may be disabled on managed services
+        policy = "noeviction"
+    if policy not in ("noeviction", b"noeviction"):
+        log.warning(
+            "the server's maxmemory-policy is %s: under memory pressure it may evict queued "
+            "jobs. Set maxmemory-policy noeviction for the server that holds Robin's data.",
+            policy,
+        )
+    return f"{product} {text}"
