@@ -1,0 +1,137 @@
+"""``robin worker``: run jobs."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from robin import config, plugins
+from robin import log as robin_log
+from robin.cli.app import state
+from robin.errors import ConfigurationError
+from robin.job import DEFAULT_QUEUE, registry
+from robin.keys import check_name
+from robin.server import resolve
+from robin.worker.settings import DAY, WorkerSettings
+
+log = logging.getLogger("robin")
+
+
+def parse_queue(text: str) -> tuple[str, int]:
+    """``"critical,3"`` -> ``("critical", 3)``; ``"default"`` -> ``("default", 1)``."""
+    name, _, weight = text.partition(",")
+    check_name("queue", name.strip())
+    if not weight:
+        return name.strip(), 1
+    try:
+        value = int(weight)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(f"-q {text}: the weight after the comma must be a whole number >= 1")
+    return name.strip(), value
+
+
+def import_modules(specs: list[str]) -> None:
+    """Import what ``-r`` names: module names (``myapp.jobs``) or ``.py`` files."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    for spec in specs:
+        module = spec
+        if spec.endswith(".py") or os.sep in spec:
+            path = Path(spec).resolve()
+            if not path.exists():
+                raise ConfigurationError(f"-r {spec}: no such file")
+            if path.is_dir():
+                path = path / "__init__.py"
+            folder = str(path.parent.parent if path.name == "__init__.py" else path.parent)
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+            module = path.parent.name if path.name == "__init__.py" else path.stem
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                raise ConfigurationError(f"-r {spec}: no module named {exc.name!r} (searched {cwd} and "
+                                         f"sys.path); give a module name like myapp.jobs or a .py file") from exc
+            raise ConfigurationError(f"-r {spec}: importing it failed: {type(exc).__name__}: {exc}") from exc
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            if state.debug:
+                raise
+            raise ConfigurationError(f"-r {spec}: importing it failed: {type(exc).__name__}: {exc} "
+                                     f"(robin --debug worker ... shows the traceback)") from exc
+
+
+def default_queues() -> list[tuple[str, int]]:
+    """Without -q: every queue a registered job uses, plus "default", equal weights."""
+    names = {DEFAULT_QUEUE} | {job.job_options.queue for job in registry().values()}
+    return [(name, 1) for name in sorted(names)]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def worker(
+        require: list[str] = typer.Option([], "-r", "--require", metavar="MODULE",
+                                          help="Module (or .py file) defining jobs; repeatable."),
+        queue: list[str] = typer.Option([], "-q", "--queue", metavar="NAME[,WEIGHT]",
+                                        help="Queue to work on, with an optional weight; repeatable. "
+                                             "Default: every queue of the registered jobs."),
+        strict: bool = typer.Option(False, "--strict", help="Strict priority: queues in the order given."),
+        concurrency: int = typer.Option(10, "-c", "--concurrency", min=1, help="Jobs at once per process."),
+        processes: int | None = typer.Option(None, "-p", "--processes", min=1,
+                                             help="Run this many worker processes under a supervisor "
+                                                  "that restarts any that dies."),
+        timeout: float = typer.Option(25.0, "--timeout", min=0,
+                                      help="Seconds running jobs get to finish on TERM."),
+        poll_interval: float = typer.Option(5.0, "--poll-interval", min=0.05,
+                                            help="Average seconds between checks for due scheduled jobs."),
+        prefetch: int | None = typer.Option(None, "--prefetch", min=0,
+                                            help="Jobs fetched ahead of free threads (default: -c)."),
+        tag: str = typer.Option("", "--tag", help="A label shown with this process."),
+        log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+        log_format: str = typer.Option("text", "--log-format", help="text or json."),
+        heartbeat_interval: float = typer.Option(5.0, "--heartbeat-interval", min=0.05, hidden=True),
+        lease_ttl: float = typer.Option(20.0, "--lease-ttl", min=0.1, hidden=True),
+        recovery_interval: float = typer.Option(5.0, "--recovery-interval", min=0.05, hidden=True),
+        max_recoveries: int = typer.Option(3, "--max-recoveries", min=1, hidden=True),
+        dead_max_jobs: int = typer.Option(10_000, "--dead-max-jobs", min=1, hidden=True),
+        dead_max_days: float = typer.Option(180.0, "--dead-max-days", min=0, hidden=True),
+    ) -> None:
+        """Run jobs from the queues.  TERM/Ctrl-C stops gracefully, TSTP quiets, TTIN dumps threads."""
+        robin_log.configure(log_level, log_format)
+        if lease_ttl <= heartbeat_interval:
+            raise ConfigurationError("--lease-ttl must be longer than --heartbeat-interval")
+        import_modules(require)
+        if not registry():
+            raise ConfigurationError("no jobs are registered: pass -r MODULE naming the module that defines "
+                                     "your @robin.job functions, e.g. robin worker -r myapp.jobs")
+        plugins.check()
+        settings = WorkerSettings(
+            queues=[parse_queue(q) for q in queue] or default_queues(),
+            strict=strict, concurrency=concurrency, prefetch=prefetch, shutdown_timeout=timeout,
+            poll_interval=poll_interval, heartbeat_interval=heartbeat_interval, lease_ttl=lease_ttl,
+            recovery_interval=recovery_interval, max_recoveries=max_recoveries,
+            dead_max_jobs=dead_max_jobs, dead_max_age=dead_max_days * DAY, tag=tag)
+        target = resolve(config.redis_url())
+        namespace = config.namespace()
+
+        from robin.worker.launcher import Launcher
+
+        if processes is None:
+            raise typer.Exit(Launcher(settings, target, namespace).run())
+
+        from robin.worker.supervisor import Supervisor
+
+        def child(index: int) -> int:
+            return Launcher(dataclasses.replace(settings, identity=""), target, namespace).run()
+
+        raise typer.Exit(Supervisor(processes, child).run())

@@ -1,0 +1,102 @@
+"""Reliable fetch: the Redis side of taking jobs and settling them.
+
+The at-least-once contract (docs/reliability.md has the whole of it):
+
+* A job is always in Redis until it is settled.  ``fetch.lua`` moves jobs from their
+  queues to this process' in-flight list atomically; ``settle.lua`` removes each one
+  from that list in the same atomic step that acknowledges it or moves it to the retry,
+  schedule or dead set.  No moment exists when a job is only in a process' memory.
+* A process that dies leaves its in-flight list behind; other processes hand those
+  jobs back to their queues once its lease expires (see recovery.py).
+* It is worse to lose a job than to run it twice: when a reply is lost on the way back
+  (the connection broke), the in-flight list is re-read and reconciled with what this
+  process knows, instead of guessing.
+
+One round trip carries both directions: the settlements of finished jobs and the
+fetch of the next batch are pipelined together (``exchange``).  When every queue is
+empty, a separate blocking wait (``wait_for_work``) sleeps on wake-up tokens, so an idle
+worker sends about one command per second and still starts a new job within a
+round trip or two of its enqueue.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+
+import redis
+
+from robin import scripts
+from robin.keys import Keys
+from robin.scripts import SettleOp
+from robin.server import BLOCKING_TIMEOUT
+from robin.worker.settings import WorkerSettings
+
+
+def weighted_order(queues: Sequence[tuple[str, int]]) -> list[str]:
+    """A random order in which a queue of weight w comes first w times as often as one of 1."""
+    pool = [(random.random() ** (1.0 / weight), name) for name, weight in queues]
+    pool.sort(reverse=True)
+    return [name for _, name in pool]
+
+
+class ReliableFetch:
+    def __init__(self, conn: redis.Redis, keys: Keys, settings: WorkerSettings) -> None:
+        self.conn = conn
+        self.keys = keys
+        self.settings = settings
+        self.identity = settings.identity
+        self.inflight = keys.inflight(self.identity)
+        self._queue_keys = {name: keys.queue(name) for name in settings.queue_names}
+        self._ready_keys = {name: keys.ready(name) for name in settings.queue_names}
+        self._wait_keys = [keys.wake(self.identity), *self._ready_keys.values()]
+        self._strict_order = settings.queue_names
+        self._weights_equal = len({w for _, w in settings.queues}) == 1
+
+    def queue_order(self) -> list[str]:
+        """The order to take from queues in for the next fetch."""
+        if self.settings.strict:
+            return self._strict_order
+        if self._weights_equal:
+            order = list(self._strict_order)
+            random.shuffle(order)
+            return order
+        return weighted_order(self.settings.queues)
+
+    def exchange(self, ops: Sequence[SettleOp], processed: int, failed: int, want: int) -> list[bytes]:
+        """Settle ``ops`` and fetch up to ``want`` jobs, in one round trip."""
+        calls: list[tuple[scripts.Script, Sequence[str], Sequence[scripts.Arg]]] = []
+        if ops or processed or failed:
+            now = time.time()
+            keys, args = scripts.settle_args(
+                self.keys, self.identity, ops, now=now, day=time.strftime("%Y-%m-%d", time.gmtime(now)),
+                processed=processed, failed=failed, dead_max=self.settings.dead_max_jobs,
+                dead_age=self.settings.dead_max_age, stats_ttl=self.settings.stats_ttl)
+            calls.append((scripts.SETTLE, keys, args))
+        if want > 0:
+            order = self.queue_order()
+            calls.append((scripts.FETCH, *scripts.fetch_args(
+                self.inflight, [self._queue_keys[q] for q in order], [self._ready_keys[q] for q in order], want)))
+        if not calls:
+            return []
+        if len(calls) == 1:
+            result = calls[0][0](self.conn, calls[0][1], calls[0][2])
+            return list(result) if want > 0 else []
+        results = scripts.pipelined(self.conn, calls)
+        return list(results[-1])
+
+    def wait_for_work(self, timeout: float = BLOCKING_TIMEOUT) -> bool:
+        """Block until a wake-up token arrives or ``timeout`` passes; True if woken."""
+        return self.conn.brpop(self._wait_keys, timeout=timeout) is not None
+
+    def wake(self) -> None:
+        """Interrupt this process' own blocking wait (on quiet and stop)."""
+        self.conn.lpush(self.keys.wake(self.identity), "1")
+
+    def in_flight(self) -> list[bytes]:
+        """Everything Redis holds in this process' in-flight list."""
+        return list(self.conn.lrange(self.inflight, 0, -1))
+
+    def mark_started(self, jid: str) -> None:
+        self.conn.sadd(self.keys.started(self.identity), jid)

@@ -1,0 +1,234 @@
+"""The launcher: one worker process from start to exit.
+
+Start: connect and check the server, register the process (first heartbeat) before
+fetching anything, fire ``startup``, start the manager, heartbeat and poller threads.
+Then wait for commands, from signals or from Redis (``robin quiet|stop IDENTITY``):
+
+    TERM, INT   graceful stop: quiet, let running jobs finish for up to --timeout,
+                hand back the unfinished ones, settle everything, fire ``shutdown``
+    INT twice   the same, without waiting for running jobs
+    TSTP        quiet: stop fetching, hand back the jobs fetched ahead, keep running
+    TTIN        log the stack of every thread (to see what a stuck worker is doing)
+
+Signal handlers only write one byte to a pipe; the main thread reads the pipe and acts,
+so no lock is ever taken inside a signal handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from robin import events, plugins, scripts
+from robin._version import __version__
+from robin.job import registry
+from robin.keys import Keys
+from robin.server import CONNECTION_ERRORS, Target, check_server, connect
+from robin.worker.asyncrunner import AsyncRunner
+from robin.worker.fetch import ReliableFetch
+from robin.worker.heartbeat import Heartbeat
+from robin.worker.manager import ConnectionWatch, Manager
+from robin.worker.processor import Processor
+from robin.worker.recovery import Recovery
+from robin.worker.scheduler import Poller
+from robin.worker.settings import WorkerSettings
+
+log = logging.getLogger("robin")
+
+STOP, QUIET, DUMP, HARD_STOP = b"S", b"Q", b"D", b"H"
+
+
+class Launcher:
+    def __init__(self, settings: WorkerSettings, target: Target, namespace: str = "robin") -> None:
+        self.settings = settings
+        self.target = target
+        self.keys = Keys(namespace)
+        if not settings.identity:
+            settings.new_identity()
+        self.identity = settings.identity
+        self.conn: redis.Redis = connect(target)
+        self.stop_event = threading.Event()
+        self.watch = ConnectionWatch(target.masked, self.stop_event)
+        self.async_runner = AsyncRunner()
+        self.fetch = ReliableFetch(self.conn, self.keys, settings)
+        self.processor = Processor(self.identity, self.async_runner.run, self._mark_started)
+        self.manager = Manager(settings, self.fetch, self.processor.process, self.watch)
+        self.recovery = Recovery(self.conn, self.keys, settings)
+        self.poller = Poller(self.conn, self.keys, settings, self.recovery)
+        self.heartbeat = Heartbeat(self.conn, self.keys, settings, snapshot=self.manager.snapshot,
+                                   is_quiet=lambda: self.manager.quieted, started_at=time.time())
+        self._pipe_r, self._pipe_w = os.pipe()
+        self._interrupts = 0
+
+    # -- running -----------------------------------------------------------------------
+    def run(self) -> int:
+        """Run until stopped; return the process exit code."""
+        self._install_signal_handlers()
+        server = self._connect()
+        self._announce(server)
+        self._beat()  # registered before the first fetch: recovery can always find our jobs
+        events.fire("startup", self.identity, run_async=self.async_runner.run)
+        self.manager.start()
+        self._thread(self._heartbeat_loop, "heartbeat")
+        self._thread(lambda: self.poller.run(self.stop_event), "poller")
+        log.info("ready: waiting for jobs (TERM or Ctrl-C stops, TSTP quiets, TTIN dumps threads)")
+        hard = self._wait_for_stop()
+        self._shutdown(0.0 if hard else self.settings.shutdown_timeout)
+        return 0
+
+    def _connect(self) -> str:
+        waiting_since = None
+        delay = 0.1
+        while True:
+            try:
+                server = check_server(self.conn, self.target)
+                scripts.load_all(self.conn)
+                if waiting_since is not None:
+                    log.info("the server at %s is up", self.target.masked)
+                return server
+            except CONNECTION_ERRORS as exc:
+                if waiting_since is None:
+                    waiting_since = time.monotonic()
+                    log.warning("waiting for the server at %s (%s: %s); %s", self.target.masked,
+                                type(exc).__name__, exc, self.target.how_to_fix())
+                if self._pending_command() in (STOP, HARD_STOP):
+                    raise SystemExit(1) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _announce(self, server: str) -> None:
+        s = self.settings
+        order = "strict order" if s.strict else "weighted random order"
+        queues = ", ".join(f"{name}({weight})" for name, weight in s.queues)
+        log.info("Robin %s worker %s: queues %s in %s, concurrency %d, server %s at %s, namespace %s",
+                 __version__, self.identity, queues, order, s.concurrency, server, self.target.masked,
+                 self.keys.namespace)
+        for loaded in plugins.loaded():
+            status = ""
+            if loaded.plugin.status is not None:
+                try:
+                    status = ": " + loaded.plugin.status()
+                except Exception as exc:  # a plug-in's status line must never stop a worker
+                    status = f": status unavailable ({exc})"
+            log.info("plug-in %s loaded%s", loaded.describe(), status)
+        names = sorted(registry())
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        log.info("%d registered jobs: %s", len(names), shown)
+
+    def _beat(self) -> None:
+        for command in self.heartbeat.beat():
+            self._command(command)
+
+    def _heartbeat_loop(self) -> None:
+        while not self.stop_event.wait(self.settings.heartbeat_interval):
+            try:
+                self._beat()
+            except CONNECTION_ERRORS:
+                continue  # the fetcher reports connection trouble
+            except Exception:
+                log.exception("heartbeat failed")
+                continue
+            events.fire("heartbeat", self.identity, run_async=self.async_runner.run)
+
+    def _thread(self, target: Callable[[], Any], name: str) -> None:
+        threading.Thread(target=target, name=name, daemon=True).start()
+
+    def _mark_started(self, jid: str) -> None:
+        try:
+            self.fetch.mark_started(jid)
+        except CONNECTION_ERRORS:
+            log.debug("could not mark %s as started", jid)
+
+    # -- commands: signals and remote ----------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        signal.signal(signal.SIGTERM, lambda *_: self._send(STOP))
+        signal.signal(signal.SIGINT, self._on_interrupt)
+        signal.signal(signal.SIGTSTP, lambda *_: self._send(QUIET))
+        signal.signal(signal.SIGTTIN, lambda *_: self._send(DUMP))
+
+    def _on_interrupt(self, *_: Any) -> None:
+        self._interrupts += 1
+        self._send(STOP if self._interrupts == 1 else HARD_STOP)
+
+    def _send(self, command: bytes) -> None:
+        os.write(self._pipe_w, command)
+
+    def _command(self, remote: str) -> None:
+        known = {"quiet": QUIET, "stop": STOP, "dump": DUMP}
+        if remote in known:
+            log.info("received remote command %r", remote)
+            self._send(known[remote])
+        else:
+            log.warning("ignoring unknown remote command %r", remote)
+
+    def _pending_command(self, timeout: float = 0.0) -> bytes | None:
+        ready, _, _ = select.select([self._pipe_r], [], [], timeout)
+        if not ready:
+            return None
+        data = os.read(self._pipe_r, 64)
+        for command in (HARD_STOP, STOP, QUIET, DUMP):
+            if command in data:
+                return command
+        return None
+
+    def _wait_for_stop(self) -> bool:
+        """Act on commands until a stop; return True for a hard stop."""
+        while True:
+            command = self._pending_command(timeout=1.0)
+            if command == QUIET:
+                self._quiet()
+            elif command == DUMP:
+                dump_threads()
+            elif command in (STOP, HARD_STOP):
+                return command == HARD_STOP
+
+    def _hurry(self) -> bool:
+        """While shutting down: True once a second interrupt asks to stop now."""
+        command = self._pending_command()
+        if command == DUMP:
+            dump_threads()
+        if command == HARD_STOP:
+            log.info("stopping now: running jobs go back to their queues")
+            return True
+        return False
+
+    def _quiet(self) -> None:
+        if not self.manager.quieted:
+            log.info("quiet: no new jobs will be fetched; running jobs finish")
+            self.manager.quiet()
+            events.fire("quiet", self.identity, run_async=self.async_runner.run)
+
+    def _shutdown(self, timeout: float) -> None:
+        self._quiet()
+        busy, _ = self.manager.snapshot()
+        log.info("shutting down: waiting up to %g s for %d running jobs", timeout, busy)
+        self.manager.stop(timeout, hurry=self._hurry)  # the heartbeat keeps the lease alive meanwhile
+        self.stop_event.set()
+        events.fire("shutdown", self.identity, run_async=self.async_runner.run)
+        try:
+            scripts.unregister(self.conn, self.keys, self.identity, only_if_dead=False)
+        except CONNECTION_ERRORS as exc:
+            log.warning("could not unregister this process (%s); its lease expires on its own", exc)
+        self.async_runner.close()
+        log.info("stopped")
+
+
+def dump_threads() -> None:
+    """Log every thread's current stack (TTIN)."""
+    frames = sys._current_frames()
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in frames.items():
+        stack = "".join(traceback.format_stack(frame))
+        log.warning("thread %s (%s):\n%s", names.get(ident, "?"), ident, stack.rstrip())

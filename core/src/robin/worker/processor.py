@@ -1,0 +1,90 @@
+"""Execute one job: decode it, run it through server middleware, decide its settlement.
+
+The processor never talks to Redis on the normal path: it returns a settle operation
+(see settle.lua) that the manager sends, batched with others, in one round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from robin import events
+from robin.context import ExecutionContext
+from robin.errors import PayloadError, Reschedule, UnknownJobError
+from robin.job import Job, registered
+from robin.log import current_job
+from robin.middleware import server_middleware
+from robin.payload import Payload, decode, encode, quarantine
+from robin.scripts import SettleOp
+from robin.worker import retry
+
+log = logging.getLogger("robin")
+
+Outcome = tuple[SettleOp, int, int]
+"""``(settle operation, processed count, failed count)``"""
+
+
+class Processor:
+    def __init__(self, identity: str, run_async: Callable[[Any], Any],
+                 mark_started: Callable[[str], None]) -> None:
+        self.identity = identity
+        self.run_async = run_async
+        self.mark_started = mark_started
+
+    def process(self, raw: bytes) -> Outcome:
+        try:
+            payload = decode(raw)
+        except PayloadError as exc:
+            return self._malformed(raw, exc)
+        job = registered(payload["job"])
+        ctx = ExecutionContext(payload, raw, job, self.identity)
+        token = current_job.set((payload["jid"], payload["job"], payload["queue"]))
+        started = time.monotonic()
+        try:
+            if payload.get("recovered"):
+                # Recovered before: note that it started, so that if this process dies
+                # now it is this job that counts towards the poison-pill limit.
+                self.mark_started(payload["jid"])
+            if job is None:
+                raise UnknownJobError(
+                    f"no job named {payload['job']!r} is registered in this worker: start the "
+                    f"worker with -r MODULE for the module that defines it, or deploy that code"
+                )
+            if len(server_middleware):
+                server_middleware.invoke(ctx, lambda: self._run(job, ctx.payload))
+            else:
+                self._run(job, payload)
+            if log.isEnabledFor(logging.INFO):
+                log.info("done in %.3f s", time.monotonic() - started)
+            return ("a", raw, "", ""), 1, 0
+        except Reschedule as signal:
+            return self._reschedule(ctx, signal), 0, 0
+        except (Exception, SystemExit) as exc:
+            events.error(exc, ctx)
+            return retry.on_failure(ctx, exc, time.time()), 1, 1
+        finally:
+            current_job.reset(token)
+
+    def _run(self, job: Job[..., Any], payload: Payload) -> Any:
+        kwargs = payload.get("kwargs")
+        if job.is_async:
+            coroutine = job.func(*payload["args"], **kwargs) if kwargs else job.func(*payload["args"])
+            return self.run_async(coroutine)
+        return job.func(*payload["args"], **kwargs) if kwargs else job.func(*payload["args"])
+
+    def _reschedule(self, ctx: ExecutionContext, signal: Reschedule) -> SettleOp:
+        due = time.time() + max(0.0, signal.delay)
+        payload = dict(ctx.payload)
+        payload["enqueued_at"] = due
+        log.info("rescheduled in %.1f s%s", signal.delay, f" ({signal.reason})" if signal.reason else "")
+        return ("s", ctx.raw, encode(payload), repr(due))
+
+    def _malformed(self, raw: bytes, exc: PayloadError) -> Outcome:
+        now = time.time()
+        dead = quarantine(raw, str(exc), "default", now)
+        log.error("malformed payload moved to the dead set: %s: %r", exc, raw[:200])
+        events.death(dead, exc)
+        return ("d", raw, encode(dead), ""), 1, 1
