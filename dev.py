@@ -5,6 +5,7 @@
     python3 dev.py test [ARGS] lint, type-check and run the test suite (ARGS go to pytest)
     python3 dev.py lint        ruff and mypy only
     python3 dev.py wheels      build the wheels into dist/
+    python3 dev.py bench [ARGS]  Robin's benchmark (bench/bench.py; ARGS go to it)
 
 The first run creates .venv/ with every package of this repository installed in
 editable mode, plus the development tools; later runs reuse it and reinstall only when
@@ -88,12 +89,14 @@ def main(argv: list[str]) -> None:
     if task in ("help", "-h", "--help"):
         print(__doc__)
         return
-    if task not in ("demo", "test", "lint", "wheels"):
-        sys.exit(f"dev.py: unknown task {task!r}; tasks: demo, test, lint, wheels")
+    if task not in ("demo", "test", "lint", "wheels", "bench"):
+        sys.exit(f"dev.py: unknown task {task!r}; tasks: demo, test, lint, wheels, bench")
     ensure_venv()
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = dict(os.environ)
     if task == "demo":
         run(BIN / "python", "examples/demo.py", *argv[1:], env=env)
+    elif task == "bench":
+        run(BIN / "python", "bench/bench.py", *argv[1:], env=env)
     elif task == "lint":
         lint()
     elif task == "test":

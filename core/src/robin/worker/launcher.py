@@ -78,10 +78,10 @@ class Launcher:
         self._announce(server)
         self._beat()  # registered before the first fetch: recovery can always find our jobs
         events.fire("startup", self.identity, run_async=self.async_runner.run)
+        log.info("ready: waiting for jobs (TERM or Ctrl-C stops, TSTP quiets, TTIN dumps threads)")
         self.manager.start()
         self._thread(self._heartbeat_loop, "heartbeat")
         self._thread(lambda: self.poller.run(self.stop_event), "poller")
-        log.info("ready: waiting for jobs (TERM or Ctrl-C stops, TSTP quiets, TTIN dumps threads)")
         hard = self._wait_for_stop()
         self._shutdown(0.0 if hard else self.settings.shutdown_timeout)
         return 0
