@@ -91,3 +91,20 @@ def enqueue_more(tag: str, n: int) -> None:
     """A job that enqueues jobs (uses the worker's own client configuration)."""
     for i in range(n):
         record.enqueue(f"{tag}-{i}")
+
+
+@robin.job
+def mark(path: str, tag: str) -> None:
+    """Appends a line to a file: counts executions without using the server under test."""
+    with open(path, "a") as out:
+        out.write(tag + "\n")
+
+
+@robin.job
+async def async_sleepy(tag: str, seconds: float) -> None:
+    note(tag=tag, event="start")
+    try:
+        await asyncio.sleep(seconds)
+        note(tag=tag, event="end")
+    finally:
+        note(tag=tag, event="cleanup")

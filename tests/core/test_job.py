@@ -160,3 +160,39 @@ def test_enqueue_without_a_server_raises_connection_error_with_masked_url() -> N
     assert "redis://app:***@127.0.0.1" in message
     assert "not reachable" in message and "check the redis_url given to robin.configure()" in message
     assert isinstance(caught.value, ConnectionError)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: jobs.flaky.enqueue("a", 1, 2), "too many positional arguments"),
+        (lambda: jobs.flaky.enqueue("a"), "missing a required argument: 'failures'"),
+        (lambda: jobs.sleepy.enqueue("a", seconds=1, colour="red"), "unexpected keyword argument 'colour'"),
+        (lambda: jobs.flaky.enqueue_in(5, "a"), "missing a required argument: 'failures'"),
+        (lambda: jobs.flaky.enqueue_many([("a", 1), ("b",)]), "enqueue_many item 1: cannot enqueue"),
+    ],
+)
+def test_a_call_that_does_not_fit_the_signature_fails_at_enqueue(r: redis.Redis, call, message: str) -> None:
+    with pytest.raises(TypeError, match=message) as caught:
+        call()
+    assert "(the job is tests.apps.jobs." in str(caught.value)
+    assert r.llen(NS + "queue:default") == 0 and r.zcard(NS + "schedule") == 0
+
+
+def test_calls_that_fit_the_signature_are_accepted(r: redis.Redis) -> None:
+    jobs.sleepy.enqueue("a", seconds=0.1)
+    jobs.record.enqueue("b", any_keyword=1)  # **extra accepts it
+    assert r.llen(NS + "queue:default") == 2
+
+
+def test_a_misspelt_option_gets_a_suggestion() -> None:
+    with pytest.raises(robin.ConfigurationError, match="unknown job option 'retries'; did you mean 'retry'"):
+        robin.job(retries=3)(lambda: None)
+
+
+def test_an_unknown_job_message_points_at_a_module_name_mismatch() -> None:
+    from robin.worker.processor import unknown_job_message
+
+    message = unknown_job_message("myapp.tests.apps.jobs.record")
+    assert "but tests.apps.jobs.record is" in message and "imported the module under another name" in message
+    assert "give -r the module path the client imports (myapp.tests.apps.jobs)" in message

@@ -39,7 +39,7 @@ def test_term_lets_running_jobs_finish(r: redis.Redis, workers: Callable[..., Wo
     assert worker.stop() == 0
     assert tags(r, event="end") == ["finishing"]
     assert r.zcard(NS + "processes") == 0 and inflight_total(r) == 0
-    assert "shutting down: waiting up to 25 s for 1 running jobs" in worker.log()
+    assert "shutting down: waiting up to 25 s for 1 running job\n" in worker.log()
 
 
 def test_term_pushes_unfinished_and_prefetched_jobs_back(r: redis.Redis, workers: Callable[..., Worker]) -> None:
@@ -49,7 +49,8 @@ def test_term_pushes_unfinished_and_prefetched_jobs_back(r: redis.Redis, workers
     worker = workers("-c", "1", "--timeout", "1").ready()
     wait_until(lambda: tags(r, event="start"))
     assert worker.stop() == 0
-    assert "1 jobs did not finish within the 1 s shutdown timeout" in worker.log()
+    assert ("1 running job did not finish within the 1 s shutdown timeout: it goes back to its queue and will "
+            "run again") in worker.log()
     queue = [json.loads(p) for p in r.lrange(NS + "queue:default", 0, -1)]
     assert sorted(p["args"][0] for p in queue) == ["too-slow"] + [f"waiting-{i}" for i in range(5)]
     assert json.loads(r.lindex(NS + "queue:default", -1))["args"][0] == "too-slow"  # first in line
@@ -198,13 +199,18 @@ def test_server_restart_during_processing_loses_nothing(
     worker = workers("-c", "4").ready()
     wait_until(lambda: r.llen("test:results") >= 200)
     server.restart(down_for=1.0)
-    log = worker.wait_for("is back after", timeout=30)
+    log = worker.wait_for("answers normally again after", timeout=30)
     assert "lost the connection to the server" in log
     conn = server.client()
     wait_until(lambda: len(set(tags(conn))) == 2000, timeout=40)
     assert worker.stop() == 0
     assert conn.llen(NS + "queue:default") == 0 and conn.zcard(NS + "processes") == 0
-    assert "Traceback" not in worker.log()
+    log = worker.log()
+    assert "internal error" not in log  # ("adopting" may appear: a fetch whose reply the restart cut off)
+    # A job runs twice only if its own write failed with the server (the job then raised
+    # and was retried); a settled job is never run again.
+    duplicates = sum(n - 1 for n in Counter(tags(conn)).values())
+    assert duplicates <= log.count("failed after")
 
 
 def test_worker_started_before_the_server_waits_for_it(

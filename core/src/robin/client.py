@@ -20,7 +20,7 @@ from robin.errors import ArgumentError
 from robin.keys import Keys, check_name
 from robin.middleware import client_middleware
 from robin.payload import Payload, check_arguments, encode, new_jid
-from robin.server import CONNECTION_ERRORS, Target, connect, resolve, unreachable
+from robin.server import AUTH_ERRORS, CONNECTION_ERRORS, Target, connect, refused, rejected, resolve, unreachable
 
 if TYPE_CHECKING:
     from robin.job import Job, JobOptions
@@ -95,8 +95,12 @@ class Client:
                 except NoScriptError:
                     self.redis.execute_command("SCRIPT", "LOAD", scripts.PUSH.source)
                     self.redis.execute_command(*command)
+        except AUTH_ERRORS as exc:
+            raise rejected(self.target, exc, f"enqueue {payload['job']}") from exc
         except CONNECTION_ERRORS as exc:
             raise unreachable(self.target, exc, f"enqueue {payload['job']}") from exc
+        except redis.exceptions.ResponseError as exc:
+            raise refused(self.target, exc, f"enqueue {payload['job']}") from exc
         return str(payload["jid"])
 
     def _keys_for(self, queue: Any) -> tuple[str, str, str]:
@@ -153,8 +157,12 @@ class Client:
                 scripts.pipelined(self.redis, calls)
             if scheduled:
                 self.redis.zadd(self.keys.schedule, scheduled)
+        except AUTH_ERRORS as exc:
+            raise rejected(self.target, exc, f"enqueue {name} jobs") from exc
         except CONNECTION_ERRORS as exc:
             raise unreachable(self.target, exc, f"enqueue {name} jobs") from exc
+        except redis.exceptions.ResponseError as exc:
+            raise refused(self.target, exc, f"enqueue {name} jobs") from exc
 
 
 def _encode(payload: Payload) -> str:

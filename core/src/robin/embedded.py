@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,18 @@ def socket_path() -> Path:
     if len(str(path)) <= 100:  # sun_path holds 104-108 bytes depending on the OS
         return path
     return Path(tempfile.gettempdir()) / f"robin-{os.getuid()}" / "redis.sock"
+
+
+def _private_dir(directory: Path) -> None:
+    """Create ``directory`` for this user only, and refuse one that someone else controls.
+
+    The socket may live in /tmp, where another local user could create the folder first.
+    """
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = directory.lstat()
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ServerError(f"{directory} is not a private folder of this user (owner uid {info.st_uid}, mode "
+                          f"{oct(info.st_mode & 0o777)}); remove it or set ROBIN_DATA_DIR to a shorter path")
 
 
 def url() -> str:
@@ -131,7 +144,10 @@ def ensure_running() -> str:
 def _start(sock: Path) -> None:
     binary, origin = find_binary()
     directory = server_dir()
-    sock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if sock.parent == directory:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    else:
+        _private_dir(sock.parent)  # the /tmp fallback for long paths
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()  # a stale socket of a server that is gone
     command = [
@@ -156,6 +172,11 @@ def _start(sock: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if ping(sock):
+            # A warning, so it shows even where logging is not configured: a daemon was just
+            # started on this machine, and the user should know it exists and how to stop it.
+            log.warning("started Robin's embedded server (%s, from %s) at unix://%s; it keeps running in "
+                        "the background for every Robin process of this user; `robin server stop` stops "
+                        "it, ROBIN_REDIS_URL points Robin at your own server instead", binary, origin, sock)
             return
         time.sleep(0.02)
     raise ServerError(f"the embedded server ({binary}) did not answer within {START_TIMEOUT:g} s; "

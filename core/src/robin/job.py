@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from robin import config
 from robin import options as option_registry
-from robin.errors import ConfigurationError
+from robin.errors import ArgumentError, ConfigurationError
 from robin.keys import check_name
 
 P = ParamSpec("P")
@@ -146,6 +147,40 @@ def _default_name(func: Callable[..., Any]) -> str:
     return f"{module}.{func.__qualname__}"
 
 
+class CallCheck:
+    """Checks enqueue arguments against the job function's signature, as a call would.
+
+    A bad call (too many arguments, a missing one, an unknown keyword) raises
+    ``ArgumentError`` (a ``TypeError``) at enqueue, in the caller, instead of failing in
+    the worker and waiting weeks in the retry set.  The usual case - positional
+    arguments only, within range - costs two comparisons.
+    """
+
+    def __init__(self, name: str, func: Callable[..., Any]) -> None:
+        self.name = name
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(func)
+        except (TypeError, ValueError):  # some builtins and C functions have none
+            self.signature = None
+            return
+        params = list(self.signature.parameters.values())
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        variadic = any(p.kind == p.VAR_POSITIONAL for p in params)
+        self.min_positional = sum(1 for p in positional if p.default is p.empty)
+        self.max_positional = 10**9 if variadic else len(positional)
+        self.fast = not any(p.kind == p.KEYWORD_ONLY and p.default is p.empty for p in params)
+
+    def __call__(self, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        if self.signature is None:
+            return
+        if not kwargs and self.fast and self.min_positional <= len(args) <= self.max_positional:
+            return
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise ArgumentError(f"cannot enqueue {self.name}: {exc} (the job is {self.name}{self.signature})") from None
+
+
 class _Enqueuer(Generic[P, R]):
     """The enqueue methods, shared by a job and a job with per-call options."""
 
@@ -154,6 +189,7 @@ class _Enqueuer(Generic[P, R]):
 
     def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> str | None:
         """Enqueue now; return the jid, or ``None`` if client middleware stopped it."""
+        self._job.check_call(args, kwargs)
         return config.client().enqueue(self._job, self._job.name, args, kwargs, self.job_options)
 
     def enqueue_in(self, delay: float | timedelta, *args: P.args, **kwargs: P.kwargs) -> str | None:
@@ -162,8 +198,7 @@ class _Enqueuer(Generic[P, R]):
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise ConfigurationError(f"enqueue_in: delay must be seconds (int or float) or a timedelta, "
                                      f"not {type(delay).__name__}")
-        import time
-
+        self._job.check_call(args, kwargs)
         return config.client().enqueue(self._job, self._job.name, args, kwargs, self.job_options,
                                        at=time.time() + float(seconds))
 
@@ -180,11 +215,21 @@ class _Enqueuer(Generic[P, R]):
         else:
             raise ConfigurationError(f"enqueue_at: when must be an aware datetime or a unix timestamp, "
                                      f"not {type(when).__name__}")
+        self._job.check_call(args, kwargs)
         return config.client().enqueue(self._job, self._job.name, args, kwargs, self.job_options, at=at)
 
     def enqueue_many(self, items: Iterable[Sequence[Any]]) -> list[str | None]:
         """Enqueue one job per item, each a tuple of positional arguments; return the jids."""
-        return config.client().enqueue_many(self._job, self._job.name, items, self.job_options)
+        check = self._job.check_call
+        checked = []
+        for i, item in enumerate(items):
+            if isinstance(item, (tuple, list)):
+                try:
+                    check(item, {})
+                except ArgumentError as exc:
+                    raise ArgumentError(f"enqueue_many item {i}: {exc}") from None
+            checked.append(item)
+        return config.client().enqueue_many(self._job, self._job.name, checked, self.job_options)
 
 
 class Job(_Enqueuer[P, R]):
@@ -195,6 +240,7 @@ class Job(_Enqueuer[P, R]):
         self.name = name
         self.job_options = job_options
         self.is_async = inspect.iscoroutinefunction(func)
+        self.check_call = CallCheck(name, func)
         self.origin = f"{func.__module__}.{func.__qualname__}"
         self._job = self
         self.__doc__ = func.__doc__

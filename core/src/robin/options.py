@@ -13,6 +13,7 @@ through ``ctx.options``.
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,8 +111,10 @@ def _unknown_message(name: str) -> str:
             f"job option {name!r}: {name} requires {provider}, which is not installed or not "
             f"loaded; install it (pip install {provider}) or remove the option"
         )
-    known = sorted(CORE_OPTIONS | set(_declared))
-    return f"unknown job option {name!r}; known options: {', '.join(known)}"
+    known = sorted(CORE_OPTIONS | set(_declared) | set(KNOWN_PROVIDERS))
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown job option {name!r}{hint} (known options: {', '.join(sorted(CORE_OPTIONS | set(_declared)))})"
 
 
 def payload_fields(options: dict[str, Any]) -> dict[str, Any]:

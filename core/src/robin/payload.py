@@ -33,9 +33,19 @@ from robin.errors import ArgumentError, PayloadError
 
 Payload = dict[str, Any]
 
-_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+# ensure_ascii: the JSON is pure ASCII, so any str survives the trip to bytes, including a
+# lone surrogate ("\ud800") that another producer's valid JSON may carry.
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False, check_circular=False)
 encode = _encoder.encode
 """Serialize a payload (already checked) to compact JSON text."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# NaN and Infinity are not JSON: refuse them on the way in, as the encoder does on the way out.
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def new_jid() -> str:
@@ -120,9 +130,11 @@ def _explain(value: Any, path: str) -> None:
 def decode(raw: bytes | str) -> Payload:
     """Parse and check a payload read from Redis; raise :class:`PayloadError` with the reason."""
     try:
-        payload = json.loads(raw)
+        payload = _decoder.decode(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"payload is not JSON ({exc})") from None
+    except RecursionError:
+        raise PayloadError("payload is nested too deeply to decode") from None
     if type(payload) is not dict:
         raise PayloadError(f"payload is JSON {type(payload).__name__}, not an object")
     jid = payload.get("jid")
@@ -144,8 +156,8 @@ def quarantine(raw: bytes | str, reason: str, queue: str, now: float) -> Payload
     """Wrap bytes that are not a valid payload so the dead set can hold and show them."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
-        original = json.loads(text)
-    except ValueError:
+        original = _decoder.decode(text)
+    except (ValueError, RecursionError):
         original = None
     payload: Payload = original if type(original) is dict else {}
     if type(payload.get("jid")) is not str or not payload.get("jid"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -33,6 +33,10 @@ MIN_REDIS = (6, 2)
 MIN_VALKEY = (7, 2)
 
 CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# Refusals that waiting will not fix (redis-py makes AuthenticationError a ConnectionError:
+# catch these first).
+AUTH_ERRORS = (redis.exceptions.AuthenticationError, redis.exceptions.AuthenticationWrongNumberOfArgsError,
+               redis.exceptions.NoPermissionError)
 
 
 @dataclass(frozen=True)
@@ -56,19 +60,31 @@ class Target:
 
 
 def mask_url(url: str) -> str:
-    """``redis://user:secret@host`` -> ``redis://user:***@host``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL with any password replaced by ``***``: in the user part and in the query.
+
+    ``redis://user:secret@host`` -> ``redis://user:***@host``;
+    ``unix:///tmp/r.sock?password=secret`` -> ``unix:///tmp/r.sock?password=***``.
+    """
+    base, question, rest = url.partition("?")
+    scheme, slashes, remainder = base.partition("://")
+    if slashes:
+        netloc, slash, path = remainder.partition("/")
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user, colon, _ = userinfo.partition(":")
+            if colon:
+                netloc = f"{user}:***@{hostport}"
+        base = f"{scheme}://{netloc}{slash}{path}"
+    if not question:
+        return base
+    query, hash_sign, fragment = rest.partition("#")
+    masked = "&".join(
+        f"{key}=***" if key.lower() in _SECRET_PARAMETERS else (f"{key}={value}" if value else key)
+        for key, value in parse_qsl(query, keep_blank_values=True))
+    return f"{base}?{masked}{hash_sign}{fragment}"
+
+
+_SECRET_PARAMETERS = {"password", "pass", "pwd", "ssl_password", "token"}
 
 
 def resolve(explicit: str | None = None) -> Target:
@@ -94,7 +110,8 @@ def _checked(target: Target) -> Target:
     return target
 
 
-def connect(target: Target, max_connections: int | None = None) -> redis.Redis:
+def connect(target: Target, max_connections: int | None = None, socket_timeout: float = SOCKET_TIMEOUT
+            ) -> redis.Redis:
     """A client with a connection pool for ``target``.
 
     redis-py's automatic command retry is turned off on purpose: retrying a command whose
@@ -102,7 +119,7 @@ def connect(target: Target, max_connections: int | None = None) -> redis.Redis:
     itself what is safe to repeat (see worker/fetch.py).
     """
     options: dict[str, object] = {
-        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_timeout": socket_timeout,
         "socket_connect_timeout": 5.0,
         "health_check_interval": 30,
         "retry": Retry(NoBackoff(), 0),
@@ -122,6 +139,28 @@ def unreachable(target: Target, exc: BaseException, doing: str) -> ConnectionErr
         f"cannot {doing}: the server at {target.masked} is not reachable "
         f"({type(exc).__name__}: {exc}); {target.how_to_fix()}"
     )
+
+
+def refused(target: Target, exc: BaseException, doing: str) -> ServerError:
+    """The error to raise when the server answers a command with an error."""
+    hint = ""
+    text = str(exc)
+    if isinstance(exc, redis.exceptions.OutOfMemoryError) or "maxmemory" in text:
+        hint = "; the server reached its memory limit (maxmemory): give it more memory or drain some queues"
+    elif isinstance(exc, redis.exceptions.ReadOnlyError) or text.startswith("READONLY"):
+        hint = "; this server is a read-only replica: point Robin at the primary"
+    return ServerError(f"cannot {doing}: the server at {target.masked} refused ({text}){hint}")
+
+
+def rejected(target: Target, exc: BaseException, doing: str) -> ConfigurationError:
+    """The error to raise when the server refuses our credentials or permissions."""
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        why = ("the server's access control does not let this user run a command Robin needs (" + str(exc)
+               + "); grant the user +@all on the keys ~{robin}:* (or your namespace), or use another user")
+    else:
+        why = (f"the server rejected the credentials ({exc}); check the user name and password in "
+               f"{target.source if target.source != 'configure' else 'the redis_url given to robin.configure()'}")
+    return ConfigurationError(f"cannot {doing} at {target.masked}: {why}")
 
 
 def server_version(conn: redis.Redis) -> tuple[str, tuple[int, ...]]:

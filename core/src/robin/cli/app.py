@@ -21,6 +21,7 @@ app = typer.Typer(
     help="Robin: fast, reliable background jobs for Python.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: flags read as flags (no "<bool>" placeholders)
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import typer
 
 from robin import embedded
-from robin.server import mask_url
+from robin.errors import RobinError
+from robin.server import CONNECTION_ERRORS, Target, check_server, connect, resolve
+
+
+def _answer() -> str:
+    """Whether the server the environment names answers, and what it is."""
+    try:
+        target = resolve()
+        conn = connect(target, socket_timeout=3.0)
+        with contextlib.closing(conn):
+            return f"answers: {check_server(conn, target)}"
+    except RobinError as exc:
+        return f"unusable: {exc}"
+    except CONNECTION_ERRORS as exc:
+        return f"does not answer ({type(exc).__name__}: {exc})"
+
+
+def _executable(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
 
 
 def register(app: typer.Typer) -> None:
@@ -17,22 +39,28 @@ def register(app: typer.Typer) -> None:
 
     @group.command()
     def status() -> None:
-        """Say which server Robin uses and whether the embedded one is running."""
+        """Say which server Robin uses, whether it answers, and the embedded server's state."""
         for var in ("ROBIN_REDIS_URL", "REDIS_URL"):
             if os.environ.get(var):
-                typer.echo(f"Robin uses {mask_url(os.environ[var])} (from {var}); the embedded server is not used.")
+                target = Target(os.environ[var], var)
+                typer.echo(f"Robin uses {target.masked} (from {var}); the embedded server is not used.")
+                typer.echo(f"  that server: {_answer()}")
                 break
         else:
             typer.echo("Robin uses its embedded server (no ROBIN_REDIS_URL or REDIS_URL is set).")
         running = embedded.ping()
-        typer.echo(f"embedded server: {'running' if running else 'not running'}"
-                   + (f", pid {embedded.pid()}" if running and embedded.pid() else ""))
+        pid = embedded.pid() if running else None
+        typer.echo(f"embedded server: {'running' if running else 'not running'}" + (f", pid {pid}" if pid else ""))
         typer.echo(f"  socket:   {embedded.socket_path()}")
         typer.echo(f"  data dir: {embedded.server_dir()}")
+        executable = _executable(pid) if pid else None
+        if executable:
+            typer.echo(f"  binary:   {executable} (the running server)")
+            return
         try:
             binary, origin = embedded.find_binary()
-            typer.echo(f"  binary:   {binary} ({origin})")
-        except Exception as exc:
+            typer.echo(f"  binary:   {binary} (from {origin}; used at the next start)")
+        except RobinError as exc:
             typer.echo(f"  binary:   none found: {exc}")
 
     @group.command()

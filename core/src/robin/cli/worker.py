@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import importlib
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 import typer
@@ -23,11 +25,26 @@ from robin.worker.settings import DAY, WorkerSettings
 log = logging.getLogger("robin")
 
 
+class LogLevel(enum.StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class LogFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
 def parse_queue(text: str) -> tuple[str, int]:
     """``"critical,3"`` -> ``("critical", 3)``; ``"default"`` -> ``("default", 1)``."""
-    name, _, weight = text.partition(",")
-    check_name("queue", name.strip())
-    if not weight:
+    name, comma, weight = text.partition(",")
+    try:
+        check_name("queue", name.strip())
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"-q {text}: {exc}") from None
+    if not comma:
         return name.strip(), 1
     try:
         value = int(weight)
@@ -38,8 +55,23 @@ def parse_queue(text: str) -> tuple[str, int]:
     return name.strip(), value
 
 
+def module_name_of(path: Path) -> tuple[str, Path]:
+    """The dotted module name of a ``.py`` file, and the folder to import it from.
+
+    ``myapp/jobs.py`` inside a package (``myapp/__init__.py`` exists) is ``myapp.jobs``,
+    imported from the folder above ``myapp`` - the name a client importing
+    ``myapp.jobs`` gives its jobs, so worker and client agree on job names.
+    """
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), folder
+
+
 def import_modules(specs: list[str]) -> None:
-    """Import what ``-r`` names: module names (``myapp.jobs``) or ``.py`` files."""
+    """Import what ``-r`` names: module names (``myapp.jobs``) or ``.py`` files and folders."""
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
@@ -51,28 +83,44 @@ def import_modules(specs: list[str]) -> None:
                 raise ConfigurationError(f"-r {spec}: no such file")
             if path.is_dir():
                 path = path / "__init__.py"
-            folder = str(path.parent.parent if path.name == "__init__.py" else path.parent)
-            if folder not in sys.path:
-                sys.path.insert(0, folder)
-            module = path.parent.name if path.name == "__init__.py" else path.stem
+            module, folder = module_name_of(path)
+            if str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
+            if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
                 raise ConfigurationError(f"-r {spec}: no module named {exc.name!r} (searched {cwd} and "
                                          f"sys.path); give a module name like myapp.jobs or a .py file") from exc
-            raise ConfigurationError(f"-r {spec}: importing it failed: {type(exc).__name__}: {exc}") from exc
-        except ConfigurationError:
-            raise
+            raise ConfigurationError(f"-r {spec}: importing it failed: {type(exc).__name__}: {exc} "
+                                     f"(robin --debug worker ... shows the traceback)") from exc
         except Exception as exc:
             if state.debug:
                 raise
-            raise ConfigurationError(f"-r {spec}: importing it failed: {type(exc).__name__}: {exc} "
+            where = _where(exc)
+            if isinstance(exc, ConfigurationError):
+                raise ConfigurationError(f"-r {spec}{where}: {exc}") from exc
+            raise ConfigurationError(f"-r {spec}: importing it failed{where}: {type(exc).__name__}: {exc} "
                                      f"(robin --debug worker ... shows the traceback)") from exc
 
 
+def _where(exc: BaseException) -> str:
+    """`` (at file:line)`` of the innermost frame outside Robin's own code, if any."""
+    robin_dir = str(Path(__file__).resolve().parents[1])
+    found = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if not filename.startswith(robin_dir) and not filename.startswith("<frozen"):
+            found = f" (at {filename}:{line})"
+    return found
+
+
 def default_queues() -> list[tuple[str, int]]:
-    """Without -q: every queue a registered job uses, plus "default", equal weights."""
+    """Without -q: every queue a registered job uses, plus "default", equal weights.
+
+    Queues that appear later (a job sent elsewhere with ``.options(queue=...)``) are
+    picked up while the worker runs.
+    """
     names = {DEFAULT_QUEUE} | {job.job_options.queue for job in registry().values()}
     return [(name, 1) for name in sorted(names)]
 
@@ -86,37 +134,48 @@ def register(app: typer.Typer) -> None:
                                         help="Queue to work on, with an optional weight; repeatable. "
                                              "Default: every queue of the registered jobs."),
         strict: bool = typer.Option(False, "--strict", help="Strict priority: queues in the order given."),
-        concurrency: int = typer.Option(10, "-c", "--concurrency", min=1, help="Jobs at once per process."),
-        processes: int | None = typer.Option(None, "-p", "--processes", min=1,
+        concurrency: int = typer.Option(10, "-c", "--concurrency", min=1, max=1000, metavar="N",
+                                        help="Jobs at once per process."),
+        processes: int | None = typer.Option(None, "-p", "--processes", min=1, metavar="N",
                                              help="Run this many worker processes under a supervisor "
                                                   "that restarts any that dies."),
-        timeout: float = typer.Option(25.0, "--timeout", min=0,
+        timeout: float = typer.Option(25.0, "--timeout", min=0, metavar="SECONDS",
                                       help="Seconds running jobs get to finish on TERM."),
-        poll_interval: float = typer.Option(5.0, "--poll-interval", min=0.05,
+        poll_interval: float = typer.Option(5.0, "--poll-interval", min=0.05, metavar="SECONDS",
                                             help="Average seconds between checks for due scheduled jobs."),
-        prefetch: int | None = typer.Option(None, "--prefetch", min=0,
-                                            help="Jobs fetched ahead of free threads (default: -c)."),
-        tag: str = typer.Option("", "--tag", help="A label shown with this process."),
-        log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
-        log_format: str = typer.Option("text", "--log-format", help="text or json."),
+        prefetch: int | None = typer.Option(None, "--prefetch", min=0, max=1000, metavar="N",
+                                            help="Jobs fetched ahead of free threads (default: -c; only while "
+                                                 "jobs are short)."),
+        tag: str = typer.Option("", "--tag", metavar="LABEL", help="A label shown with this process."),
+        log_level: LogLevel = typer.Option(LogLevel.info, "--log-level", case_sensitive=False,
+                                           help="Log level; warning hides the line logged per finished job."),
+        log_format: LogFormat = typer.Option(LogFormat.text, "--log-format", case_sensitive=False,
+                                             help="Log format; json gives one object per line."),
+        max_recoveries: int = typer.Option(3, "--max-recoveries", min=1, metavar="N",
+                                           help="A job recovered from dead processes this often is a poison pill."),
+        dead_max_jobs: int = typer.Option(10_000, "--dead-max-jobs", min=1, metavar="N",
+                                          help="The dead set keeps this many jobs."),
+        dead_max_days: float = typer.Option(180.0, "--dead-max-days", min=0.001, metavar="DAYS",
+                                            help="The dead set keeps jobs this many days."),
         heartbeat_interval: float = typer.Option(5.0, "--heartbeat-interval", min=0.05, hidden=True),
         lease_ttl: float = typer.Option(20.0, "--lease-ttl", min=0.1, hidden=True),
         recovery_interval: float = typer.Option(5.0, "--recovery-interval", min=0.05, hidden=True),
-        max_recoveries: int = typer.Option(3, "--max-recoveries", min=1, hidden=True),
-        dead_max_jobs: int = typer.Option(10_000, "--dead-max-jobs", min=1, hidden=True),
-        dead_max_days: float = typer.Option(180.0, "--dead-max-days", min=0, hidden=True),
     ) -> None:
         """Run jobs from the queues.  TERM/Ctrl-C stops gracefully, TSTP quiets, TTIN dumps threads."""
-        robin_log.configure(log_level, log_format)
+        robin_log.configure(log_level.value, log_format.value)
         if lease_ttl <= heartbeat_interval:
             raise ConfigurationError("--lease-ttl must be longer than --heartbeat-interval")
+        queues = [parse_queue(q) for q in queue]
         import_modules(require)
         if not registry():
+            if require:
+                raise ConfigurationError(f"{', '.join(require)} defines no @robin.job functions: give -r the "
+                                         f"module that defines your jobs")
             raise ConfigurationError("no jobs are registered: pass -r MODULE naming the module that defines "
                                      "your @robin.job functions, e.g. robin worker -r myapp.jobs")
         plugins.check()
         settings = WorkerSettings(
-            queues=[parse_queue(q) for q in queue] or default_queues(),
+            queues=queues or default_queues(), follow_new_queues=not queues,
             strict=strict, concurrency=concurrency, prefetch=prefetch, shutdown_timeout=timeout,
             poll_interval=poll_interval, heartbeat_interval=heartbeat_interval, lease_ttl=lease_ttl,
             recovery_interval=recovery_interval, max_recoveries=max_recoveries,

@@ -76,7 +76,11 @@ SETTLE = Script("settle.lua")
 PROMOTE = Script("promote.lua")
 RECOVER = Script("recover.lua")
 UNREGISTER = Script("unregister.lua")
-ALL = (PUSH, FETCH, SETTLE, PROMOTE, RECOVER, UNREGISTER)
+HEARTBEAT = Script("heartbeat.lua")
+ALL = (PUSH, FETCH, SETTLE, PROMOTE, RECOVER, UNREGISTER, HEARTBEAT)
+
+MAX_FETCH = 1000
+"""The most jobs one fetch takes (fetch.lua relies on callers keeping to it)."""
 
 
 def load_all(conn: redis.Redis) -> None:
@@ -92,15 +96,15 @@ def push_args(keys: Keys, queue: str, payloads: Sequence[str]) -> tuple[list[str
     return [keys.queue(queue), keys.queues, keys.ready(queue)], [queue, *payloads]
 
 
-def fetch_args(inflight: str, queue_keys: Sequence[str], ready_keys: Sequence[str], want: int
+def fetch_args(keys: Keys, identity: str, queue_keys: Sequence[str], ready_keys: Sequence[str], want: int
                ) -> tuple[list[str], list[Arg]]:
-    return [inflight, *queue_keys, *ready_keys], [want]
+    return ([keys.process(identity), keys.inflight(identity), *queue_keys, *ready_keys],
+            [max(0, min(want, MAX_FETCH))])
 
 
 def settle_args(keys: Keys, identity: str, ops: Sequence[SettleOp], *, now: float, day: str,
-                processed: int, failed: int, dead_max: int, dead_age: float, stats_ttl: int
-                ) -> tuple[list[str], list[Arg]]:
-    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age, processed, failed, stats_ttl]
+                dead_max: int, dead_age: float, stats_ttl: int) -> tuple[list[str], list[Arg]]:
+    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age, stats_ttl]
     for op in ops:
         flat.extend(op)
     return [keys.inflight(identity), keys.retry, keys.schedule, keys.processed, keys.failed,
@@ -126,3 +130,14 @@ def unregister(conn: redis.Redis, keys: Keys, identity: str, only_if_dead: bool)
          keys.started(identity), keys.signals(identity), keys.wake(identity)],
         [identity, "1" if only_if_dead else "0"],
     ))
+
+
+def heartbeat(conn: redis.Redis, keys: Keys, identity: str, *, lease: int, info: str, busy: int, quiet: bool,
+              rss: int, work: Sequence[tuple[str, str]]) -> tuple[bool, list[str]]:
+    """Renew the lease; return (whether it still existed, remote commands received)."""
+    flat: list[Arg] = [identity, lease, info, busy, int(quiet), rss]
+    for thread, state in work:
+        flat.extend((thread, state))
+    existed, commands = HEARTBEAT(
+        conn, [keys.process(identity), keys.processes, keys.work(identity), keys.signals(identity)], flat)
+    return bool(existed), [c.decode() if isinstance(c, bytes) else str(c) for c in commands]

@@ -1,39 +1,47 @@
 -- settle.lua: settle a batch of jobs a process finished, atomically, in one round trip.
--- A job is settled only if it is still in the in-flight list: if it was recovered
--- meanwhile (the process was thought dead), it is not settled a second time.
+-- A job is settled, and counted in the statistics, only if it is still in the
+-- in-flight list: a job recovered meanwhile (its process was thought dead), or a
+-- batch sent again after a lost reply, is never settled or counted twice.
 -- KEYS[1] = {ns}:inflight:<identity>
 -- KEYS[2] = {ns}:retry              KEYS[3] = {ns}:schedule
 -- KEYS[4] = {ns}:stat:processed     KEYS[5] = {ns}:stat:failed
 -- KEYS[6] = {ns}:stat:processed:<day>  KEYS[7] = {ns}:stat:failed:<day>
 -- ARGV[1] = key prefix "{ns}:"   ARGV[2] = now (unix s)
 -- ARGV[3] = dead set: most jobs  ARGV[4] = dead set: most age (s)
--- ARGV[5] = jobs processed  ARGV[6] = jobs failed  ARGV[7] = TTL of per-day stats (s)
--- ARGV[8..] = operations, four values each: kind, payload in flight, new payload, arg
---   'a' acknowledge: done, skipped or discarded (new payload and arg unused)
---   'r' retry:       ZADD retry <arg: due time> <new payload>
---   's' reschedule:  ZADD schedule <arg: due time> <new payload>
---   'd' dead:        ZADD dead <now> <new payload>, capped by size and age
---   'q' requeue:     put <new payload> back at the front of queue <arg> (shutdown)
+-- ARGV[5] = TTL of per-day statistics (s)
+-- ARGV[6..] = operations, four values each: kind, payload in flight, new payload, arg
+--   'a' acknowledge: done or skipped                         (processed)
+--   'x' acknowledge a failed job that is discarded (retry=False) (processed, failed)
+--   'r' retry:      ZADD retry <arg: due time> <new payload>  (processed, failed)
+--   'd' dead:       ZADD dead <now> <new payload>, capped     (processed, failed)
+--   's' reschedule: ZADD schedule <arg: due time> <new payload>
+--   'q' requeue:    <new payload> back to the front of queue <arg> (shutdown)
 -- Returns how many operations found their job in flight.
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 local dead_max, dead_age = tonumber(ARGV[3]), tonumber(ARGV[4])
-local settled = 0
-for i = 8, #ARGV, 4 do
+local settled, processed, failed = 0, 0, 0
+for i = 6, #ARGV, 4 do
   local kind, old, new, arg = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if redis.call('LREM', KEYS[1], -1, old) == 1 then
     settled = settled + 1
-    if kind == 'r' then
+    if kind == 'a' then
+      processed = processed + 1
+    elseif kind == 'x' then
+      processed, failed = processed + 1, failed + 1
+    elseif kind == 'r' then
       redis.call('ZADD', KEYS[2], arg, new)
-    elseif kind == 's' then
-      redis.call('ZADD', KEYS[3], arg, new)
+      processed, failed = processed + 1, failed + 1
     elseif kind == 'd' then
       robin_bury(prefix, new, now, dead_max, dead_age)
+      processed, failed = processed + 1, failed + 1
+    elseif kind == 's' then
+      redis.call('ZADD', KEYS[3], arg, new)
     elseif kind == 'q' then
       robin_push(prefix, arg, new, true)
     end
   end
 end
-local processed, failed, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local ttl = tonumber(ARGV[5])
 if processed > 0 then
   redis.call('INCRBY', KEYS[4], processed)
   redis.call('INCRBY', KEYS[6], processed)

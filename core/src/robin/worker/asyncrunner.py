@@ -10,6 +10,8 @@ the log, are carried into the task.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Awaitable
 from typing import Any
@@ -20,6 +22,7 @@ class AsyncRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._running: set[concurrent.futures.Future[Any]] = set()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -40,11 +43,39 @@ class AsyncRunner:
 
     def run(self, awaitable: Awaitable[Any]) -> Any:
         """Run ``awaitable`` on the loop and wait for its result (from any other thread)."""
+        if asyncio.iscoroutine(awaitable):
+            coroutine = awaitable
+        else:
+            async def wrap() -> Any:
+                return await awaitable
 
-        async def wrap() -> Any:
-            return await awaitable
+            coroutine = wrap()
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        with self._lock:
+            self._running.add(future)
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._running.discard(future)
 
-        return asyncio.run_coroutine_threadsafe(wrap(), self.loop).result()
+    def cancel_running(self, timeout: float = 2.0) -> int:
+        """Cancel every async job still running (at a hard stop), so their ``finally`` blocks run."""
+        with self._lock:
+            running = list(self._running)
+        if not running or self._loop is None:
+            return 0
+        for future in running:
+            future.cancel()
+
+        async def finish() -> None:  # let the cancelled tasks run their except/finally blocks
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(finish(), self._loop).result(timeout + 1)
+        return len(running)
 
     def close(self, timeout: float = 5.0) -> None:
         loop, thread = self._loop, self._thread

@@ -41,6 +41,10 @@ def weighted_order(queues: Sequence[tuple[str, int]]) -> list[str]:
     return [name for _, name in pool]
 
 
+class LeaseLost(Exception):  # noqa: N818 - a signal between two modules, not an error
+    """fetch.lua refused: this process' lease is gone; renew it before fetching again."""
+
+
 class ReliableFetch:
     def __init__(self, conn: redis.Redis, keys: Keys, settings: WorkerSettings) -> None:
         self.conn = conn
@@ -48,11 +52,17 @@ class ReliableFetch:
         self.settings = settings
         self.identity = settings.identity
         self.inflight = keys.inflight(self.identity)
-        self._queue_keys = {name: keys.queue(name) for name in settings.queue_names}
-        self._ready_keys = {name: keys.ready(name) for name in settings.queue_names}
-        self._wait_keys = [keys.wake(self.identity), *self._ready_keys.values()]
-        self._strict_order = settings.queue_names
-        self._weights_equal = len({w for _, w in settings.queues}) == 1
+        self.set_queues(settings.queues)
+
+    def set_queues(self, queues: Sequence[tuple[str, int]]) -> None:
+        """Work on these queues from the next fetch on (the poller adds new ones)."""
+        self.queues = list(queues)
+        names = [name for name, _ in self.queues]
+        self._queue_keys = {name: self.keys.queue(name) for name in names}
+        self._ready_keys = {name: self.keys.ready(name) for name in names}
+        self._wait_keys = [self.keys.wake(self.identity), *self._ready_keys.values()]
+        self._strict_order = names
+        self._weights_equal = len({w for _, w in self.queues}) == 1
 
     def queue_order(self) -> list[str]:
         """The order to take from queues in for the next fetch."""
@@ -62,29 +72,47 @@ class ReliableFetch:
             order = list(self._strict_order)
             random.shuffle(order)
             return order
-        return weighted_order(self.settings.queues)
+        return weighted_order(self.queues)
 
-    def exchange(self, ops: Sequence[SettleOp], processed: int, failed: int, want: int) -> list[bytes]:
-        """Settle ``ops`` and fetch up to ``want`` jobs, in one round trip."""
+    def _settle_call(self, ops: Sequence[SettleOp]) -> tuple[scripts.Script, list[str], list[scripts.Arg]]:
+        now = time.time()
+        keys, args = scripts.settle_args(
+            self.keys, self.identity, ops, now=now, day=time.strftime("%Y-%m-%d", time.gmtime(now)),
+            dead_max=self.settings.dead_max_jobs, dead_age=self.settings.dead_max_age,
+            stats_ttl=self.settings.stats_ttl)
+        return scripts.SETTLE, keys, args
+
+    def exchange(self, ops: Sequence[SettleOp], want: int) -> list[bytes]:
+        """Settle ``ops`` and fetch up to ``want`` jobs, in one round trip.
+
+        Raises :class:`LeaseLost` if the fetch was refused because the lease is gone (the
+        settlements were sent all the same).
+        """
         calls: list[tuple[scripts.Script, Sequence[str], Sequence[scripts.Arg]]] = []
-        if ops or processed or failed:
-            now = time.time()
-            keys, args = scripts.settle_args(
-                self.keys, self.identity, ops, now=now, day=time.strftime("%Y-%m-%d", time.gmtime(now)),
-                processed=processed, failed=failed, dead_max=self.settings.dead_max_jobs,
-                dead_age=self.settings.dead_max_age, stats_ttl=self.settings.stats_ttl)
-            calls.append((scripts.SETTLE, keys, args))
+        if ops:
+            calls.append(self._settle_call(ops))
         if want > 0:
             order = self.queue_order()
             calls.append((scripts.FETCH, *scripts.fetch_args(
-                self.inflight, [self._queue_keys[q] for q in order], [self._ready_keys[q] for q in order], want)))
+                self.keys, self.identity, [self._queue_keys[q] for q in order],
+                [self._ready_keys[q] for q in order], want)))
         if not calls:
             return []
         if len(calls) == 1:
-            result = calls[0][0](self.conn, calls[0][1], calls[0][2])
-            return list(result) if want > 0 else []
-        results = scripts.pipelined(self.conn, calls)
-        return list(results[-1])
+            results = [calls[0][0](self.conn, calls[0][1], calls[0][2])]
+        else:
+            results = scripts.pipelined(self.conn, calls)
+        if want <= 0:
+            return []
+        fetched = results[-1]
+        if fetched == -1:
+            raise LeaseLost()
+        return list(fetched)
+
+    def settle_now(self, op: SettleOp, jid: str) -> None:
+        """Settle one job at once and forget that it started (see recovery.py)."""
+        scripts.pipelined(self.conn, [self._settle_call([op])])
+        self.conn.srem(self.keys.started(self.identity), jid)
 
     def wait_for_work(self, timeout: float = BLOCKING_TIMEOUT) -> bool:
         """Block until a wake-up token arrives or ``timeout`` passes; True if woken."""
@@ -100,3 +128,7 @@ class ReliableFetch:
 
     def mark_started(self, jid: str) -> None:
         self.conn.sadd(self.keys.started(self.identity), jid)
+
+    def known_queues(self) -> set[str]:
+        """Every queue that ever received a job in this namespace."""
+        return {q.decode() if isinstance(q, bytes) else str(q) for q in self.conn.smembers(self.keys.queues)}

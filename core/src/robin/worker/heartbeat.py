@@ -1,15 +1,18 @@
 """The heartbeat: a process' lease, its public info, its current work, remote commands.
 
-Every ``heartbeat_interval`` (5 s) one MULTI/EXEC round trip:
+Every ``heartbeat_interval`` (5 s) one round trip (heartbeat.lua):
 
 * renews the lease ``{ns}:process:<id>`` (a hash with info, beat, busy, quiet, rss,
-  expiring after ``lease_ttl``, 20 s) and the process' score in ``{ns}:processes``;
+  expiring after ``lease_ttl``, 20 s) and the process' score in ``{ns}:processes``, both
+  on the server's clock;
 * replaces ``{ns}:work:<id>`` with what each thread is running now;
 * takes the remote commands waiting in ``{ns}:signals:<id>`` (``quiet``, ``stop``).
 
 While the lease lives, nobody touches this process' in-flight jobs, however long they
 run: there is no visibility timeout to outgrow.  When it lapses (the process died, or
 could not reach the server for ``lease_ttl``), other processes recover those jobs.
+The heartbeat has its own connection with a short timeout, and retries quickly after
+a failure, so a slow command elsewhere never starves the lease.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ import os
 import resource
 import socket
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
 
+from robin import scripts
 from robin._version import __version__
 from robin.keys import Keys
 from robin.worker.manager import Running
@@ -71,38 +74,23 @@ class Heartbeat:
 
     def beat(self) -> list[str]:
         """Renew the lease and publish state; return the remote commands received."""
-        now = time.time()
         busy, running = self.snapshot()
-        lease = max(1, round(self.settings.lease_ttl))
-        process_key = self.keys.process(self.identity)
-        work_key = self.keys.work(self.identity)
-        signals_key = self.keys.signals(self.identity)
-        pipe = self.conn.pipeline(transaction=True)
-        pipe.exists(process_key)
-        pipe.hset(process_key, mapping={"info": self.info, "beat": now, "busy": busy,
-                                        "quiet": int(self.is_quiet()), "rss": rss_kb()})
-        pipe.expire(process_key, lease)
-        pipe.zadd(self.keys.processes, {self.identity: now})
-        pipe.delete(work_key)
-        if running:
-            pipe.hset(work_key, mapping={job.thread: json.dumps({
-                "queue": _queue(job.raw), "payload": job.raw.decode("utf-8", "replace"),
-                "run_at": job.started_at}) for job in running})
-            pipe.expire(work_key, lease)
-        pipe.lrange(signals_key, 0, -1)
-        pipe.delete(signals_key)
-        results = pipe.execute()
-        if self._registered and not results[0]:
-            log.warning("this process' lease had expired (the server was out of reach for more than "
-                        "%g s, or restarted): its in-flight jobs may have been recovered by other "
-                        "processes and may run twice", self.settings.lease_ttl)
+        work = [(job.thread, json.dumps({"queue": _queue(job.raw), "payload": job.raw.decode("utf-8", "replace"),
+                                         "run_at": job.started_at})) for job in running]
+        existed, commands = scripts.heartbeat(
+            self.conn, self.keys, self.identity, lease=max(1, round(self.settings.lease_ttl)), info=self.info,
+            busy=busy, quiet=self.is_quiet(), rss=rss_kb(), work=work)
+        if self._registered and not existed:
+            log.warning("this process' lease had expired (the server was out of reach for more than %g s, or "
+                        "restarted): its in-flight jobs may have been recovered by other processes and may "
+                        "run twice", self.settings.lease_ttl)
         self._registered = True
-        return [s.decode() if isinstance(s, bytes) else str(s) for s in results[-2]]
+        return commands
 
 
 def _queue(raw: bytes) -> str:
     try:
         value = json.loads(raw).get("queue")
         return str(value) if value is not None else ""
-    except (ValueError, AttributeError):
+    except Exception:  # anything at all: a heartbeat must never fail because of a payload
         return ""

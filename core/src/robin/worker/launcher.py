@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import select
 import signal
 import sys
@@ -33,11 +34,11 @@ from robin import events, plugins, scripts
 from robin._version import __version__
 from robin.job import registry
 from robin.keys import Keys
-from robin.server import CONNECTION_ERRORS, Target, check_server, connect
+from robin.server import AUTH_ERRORS, CONNECTION_ERRORS, Target, check_server, connect, rejected
 from robin.worker.asyncrunner import AsyncRunner
 from robin.worker.fetch import ReliableFetch
 from robin.worker.heartbeat import Heartbeat
-from robin.worker.manager import ConnectionWatch, Manager
+from robin.worker.manager import ConnectionWatch, Manager, describe_jobs
 from robin.worker.processor import Processor
 from robin.worker.recovery import Recovery
 from robin.worker.scheduler import Poller
@@ -57,36 +58,50 @@ class Launcher:
             settings.new_identity()
         self.identity = settings.identity
         self.conn: redis.Redis = connect(target)
+        # The heartbeat's own connection, with a timeout short enough that a hung
+        # command can never outlast the lease.
+        self.heartbeat_conn: redis.Redis = connect(
+            target, socket_timeout=max(1.0, min(settings.heartbeat_interval, settings.lease_ttl / 4)))
         self.stop_event = threading.Event()
         self.watch = ConnectionWatch(target.masked, self.stop_event)
         self.async_runner = AsyncRunner()
         self.fetch = ReliableFetch(self.conn, self.keys, settings)
         self.processor = Processor(self.identity, self.async_runner.run, self._mark_started)
-        self.manager = Manager(settings, self.fetch, self.processor.process, self.watch)
         self.recovery = Recovery(self.conn, self.keys, settings)
-        self.poller = Poller(self.conn, self.keys, settings, self.recovery)
-        self.heartbeat = Heartbeat(self.conn, self.keys, settings, snapshot=self.manager.snapshot,
+        self.poller = Poller(self.conn, self.keys, settings, self.recovery,
+                             on_new_queues=self._add_queues if settings.follow_new_queues else None)
+        self.manager = Manager(settings, self.fetch, self.processor.process, self.watch,
+                               renew_lease=self._beat, on_fatal=lambda: self._send(STOP), on_due=self.poller.hint)
+        self.heartbeat = Heartbeat(self.heartbeat_conn, self.keys, settings, snapshot=self.manager.snapshot,
                                    is_quiet=lambda: self.manager.quieted, started_at=time.time())
+        self._beat_lock = threading.Lock()
+        self._events: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._pipe_r, self._pipe_w = os.pipe()
         self._interrupts = 0
+        self._hurried = False
 
     # -- running -----------------------------------------------------------------------
     def run(self) -> int:
         """Run until stopped; return the process exit code."""
         self._install_signal_handlers()
         server = self._connect()
+        if server is None:
+            log.info("stopped while waiting for the server")
+            return 0
         self._announce(server)
         self._beat()  # registered before the first fetch: recovery can always find our jobs
+        self._thread(self._heartbeat_loop, "heartbeat")  # before startup handlers, however long they take
+        self._thread(self._event_loop, "events")
         events.fire("startup", self.identity, run_async=self.async_runner.run)
         log.info("ready: waiting for jobs (TERM or Ctrl-C stops, TSTP quiets, TTIN dumps threads)")
         self.manager.start()
-        self._thread(self._heartbeat_loop, "heartbeat")
         self._thread(lambda: self.poller.run(self.stop_event), "poller")
         hard = self._wait_for_stop()
-        self._shutdown(0.0 if hard else self.settings.shutdown_timeout)
+        self._shutdown(0.0 if hard else self.settings.shutdown_timeout, hard)
         return 0
 
-    def _connect(self) -> str:
+    def _connect(self) -> str | None:
+        """Check the server, waiting for it if it is not up yet; None if stopped meanwhile."""
         waiting_since = None
         delay = 0.1
         while True:
@@ -96,22 +111,24 @@ class Launcher:
                 if waiting_since is not None:
                     log.info("the server at %s is up", self.target.masked)
                 return server
+            except AUTH_ERRORS as exc:
+                raise rejected(self.target, exc, "start the worker") from None
             except CONNECTION_ERRORS as exc:
                 if waiting_since is None:
                     waiting_since = time.monotonic()
                     log.warning("waiting for the server at %s (%s: %s); %s", self.target.masked,
                                 type(exc).__name__, exc, self.target.how_to_fix())
-                if self._pending_command() in (STOP, HARD_STOP):
-                    raise SystemExit(1) from None
-                time.sleep(delay)
+                if self._pending_command(timeout=delay) in (STOP, HARD_STOP):
+                    return None
                 delay = min(delay * 2, 5.0)
 
     def _announce(self, server: str) -> None:
         s = self.settings
         order = "strict order" if s.strict else "weighted random order"
         queues = ", ".join(f"{name}({weight})" for name, weight in s.queues)
-        log.info("Robin %s worker %s: queues %s in %s, concurrency %d, server %s at %s, namespace %s",
-                 __version__, self.identity, queues, order, s.concurrency, server, self.target.masked,
+        follow = " (and any new queue)" if s.follow_new_queues else ""
+        log.info("Robin %s worker %s: queues %s%s in %s, concurrency %d, server %s at %s, namespace %s",
+                 __version__, self.identity, queues, follow, order, s.concurrency, server, self.target.masked,
                  self.keys.namespace)
         for loaded in plugins.loaded():
             status = ""
@@ -124,21 +141,53 @@ class Launcher:
         names = sorted(registry())
         shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
         log.info("%d registered jobs: %s", len(names), shown)
+        if not s.follow_new_queues:
+            self._mention_unserved_queues()
+
+    def _mention_unserved_queues(self) -> None:
+        try:
+            unserved = sorted(self.fetch.known_queues() - set(self.settings.queue_names))
+            waiting = [(q, int(self.conn.llen(self.keys.queue(q)))) for q in unserved]
+        except CONNECTION_ERRORS:
+            return
+        waiting = [(q, n) for q, n in waiting if n]
+        if waiting:
+            log.info("not working on %s (given -q leaves them out)",
+                     ", ".join(f"queue {q} with {n} waiting jobs" for q, n in waiting))
+
+    def _add_queues(self, new: set[str]) -> None:
+        queues = self.fetch.queues + [(name, 1) for name in sorted(new)]
+        log.info("now also working on %s, which appeared after start", ", ".join(sorted(new)))
+        self.fetch.set_queues(queues)
 
     def _beat(self) -> None:
-        for command in self.heartbeat.beat():
+        with self._beat_lock:
+            commands = self.heartbeat.beat()
+        for command in commands:
             self._command(command)
 
     def _heartbeat_loop(self) -> None:
-        while not self.stop_event.wait(self.settings.heartbeat_interval):
+        interval = self.settings.heartbeat_interval
+        wait = interval
+        while not self.stop_event.wait(wait):
             try:
                 self._beat()
-            except CONNECTION_ERRORS:
-                continue  # the fetcher reports connection trouble
-            except Exception:
-                log.exception("heartbeat failed")
+                wait = interval
+            except Exception as exc:
+                wait = min(0.5, interval)  # renew soon: the lease must not lapse over one failed beat
+                if not isinstance(exc, CONNECTION_ERRORS):
+                    log.warning("heartbeat failed (%s: %s); retrying", type(exc).__name__, exc)
                 continue
-            events.fire("heartbeat", self.identity, run_async=self.async_runner.run)
+            self._events.put("heartbeat")
+
+    def _event_loop(self) -> None:
+        """Runs heartbeat handlers away from the heartbeat, so slow handlers never delay the lease."""
+        while not self.stop_event.is_set():
+            name = self._events.get()
+            while not self._events.empty():  # handlers that fell behind run once, not once per beat
+                name = self._events.get()
+            if name == "heartbeat":
+                events.fire("heartbeat", self.identity, run_async=self.async_runner.run)
 
     def _thread(self, target: Callable[[], Any], name: str) -> None:
         threading.Thread(target=target, name=name, daemon=True).start()
@@ -146,7 +195,7 @@ class Launcher:
     def _mark_started(self, jid: str) -> None:
         try:
             self.fetch.mark_started(jid)
-        except CONNECTION_ERRORS:
+        except Exception:
             log.debug("could not mark %s as started", jid)
 
     # -- commands: signals and remote ----------------------------------------------------
@@ -200,7 +249,7 @@ class Launcher:
         if command == DUMP:
             dump_threads()
         if command == HARD_STOP:
-            log.info("stopping now: running jobs go back to their queues")
+            self._hurried = True
             return True
         return False
 
@@ -210,16 +259,29 @@ class Launcher:
             self.manager.quiet()
             events.fire("quiet", self.identity, run_async=self.async_runner.run)
 
-    def _shutdown(self, timeout: float) -> None:
+    def _shutdown(self, timeout: float, hard: bool) -> None:
         self._quiet()
         busy, _ = self.manager.snapshot()
-        log.info("shutting down: waiting up to %g s for %d running jobs", timeout, busy)
-        self.manager.stop(timeout, hurry=self._hurry)  # the heartbeat keeps the lease alive meanwhile
+        if busy and not hard:
+            log.info("shutting down: waiting up to %g s for %s", timeout, describe_jobs(busy))
+        handed_back = self.manager.stop(timeout, hurry=self._hurry)  # the heartbeat keeps the lease meanwhile
+        if handed_back:
+            jobs = describe_jobs(handed_back)
+            back = "it goes back to its queue" if handed_back == 1 else "they go back to their queues"
+            if hard or self._hurried:
+                log.warning("stopping at once: %s %s and will run again", jobs, back.split(" ", 1)[1])
+            else:
+                log.warning("%s did not finish within the %g s shutdown timeout: %s and will run again",
+                            jobs, timeout, back)
+            cancelled = self.async_runner.cancel_running()
+            if cancelled:
+                log.info("cancelled %d async jobs so that their cleanup code runs", cancelled)
         self.stop_event.set()
+        self.poller.wake()
         events.fire("shutdown", self.identity, run_async=self.async_runner.run)
         try:
             scripts.unregister(self.conn, self.keys, self.identity, only_if_dead=False)
-        except CONNECTION_ERRORS as exc:
+        except Exception as exc:
             log.warning("could not unregister this process (%s); its lease expires on its own", exc)
         self.async_runner.close()
         log.info("stopped")

@@ -9,10 +9,22 @@ Threads and what they do::
 
 The local buffer holds jobs fetched ahead of free threads (``prefetch``, by default as
 many as ``concurrency``) so a thread that finishes a job starts the next one without a
-round trip.  The fetcher refills the buffer when it runs low, and settlements ride
-along with those fetches; under light load they wait at most ``ack_delay`` (5 ms).
-Buffered jobs are in this process' in-flight list in Redis like running ones: a crash
-loses none of them, and quiet/stop hands them straight back to their queues.
+round trip.  Prefetching pays only for short jobs: when jobs take longer than
+``PREFETCH_MAX_JOB_TIME`` on average, the manager fetches only for free threads, so a
+long job never holds others back while another process idles.  The fetcher refills the
+buffer when it runs low, and settlements ride along with those fetches; under light
+load they wait at most ``ack_delay`` (5 ms).  Buffered jobs are in this process'
+in-flight list in Redis like running ones: a crash loses none of them, and quiet/stop
+hands them straight back to their queues.
+
+Suspects: a job that was recovered before (its process died while holding it) runs
+alone - no other job of this process runs beside it - and is settled at once.  If the
+process dies again, only that job counts towards the poison-pill limit.
+
+Any failure of a round trip (connection lost, server read-only during a failover, out
+of memory, a bug) is logged, backed off and retried; settlements are kept and sent
+again, and the in-flight list is reconciled.  Should a thread still die, the process
+stops (gracefully) so that its supervisor starts a healthy one.
 """
 
 from __future__ import annotations
@@ -25,17 +37,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis
+
 from robin.errors import PayloadError
 from robin.payload import decode, encode, quarantine
-from robin.scripts import SettleOp
+from robin.scripts import MAX_FETCH, SettleOp
 from robin.server import CONNECTION_ERRORS
-from robin.worker.fetch import ReliableFetch
-from robin.worker.processor import Outcome
+from robin.worker.fetch import LeaseLost, ReliableFetch
 from robin.worker.settings import WorkerSettings
 
 log = logging.getLogger("robin")
 
 ACK_BATCH = 200  # settlements that trigger a round trip on their own
+PREFETCH_MAX_JOB_TIME = 0.05  # seconds: slower jobs on average turn prefetching off
+ERROR_LOG_EVERY = 60.0  # seconds between repeated logs of the same unexpected error
 
 
 @dataclass(frozen=True)
@@ -46,53 +61,70 @@ class Running:
 
 
 class ConnectionWatch:
-    """Says once that the server went away, once that it came back, and paces retries."""
+    """Reports trouble with the server once (and once that it is over), and paces retries."""
 
     def __init__(self, where: str, stop: threading.Event) -> None:
         self.where = where
         self.stop = stop
         self._lost_at: float | None = None
         self._delay = 0.05
+        self._logged: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def failed(self, exc: BaseException) -> None:
         with self._lock:
             if self._lost_at is None:
                 self._lost_at = time.monotonic()
-                log.warning("lost the connection to the server at %s (%s: %s); retrying with backoff, "
-                            "running jobs carry on and nothing is lost", self.where, type(exc).__name__, exc)
+            if isinstance(exc, CONNECTION_ERRORS):
+                self._report("connection", logging.WARNING, False,
+                             "lost the connection to the server at %s (%s: %s); retrying with backoff, running "
+                             "jobs carry on and nothing is lost", self.where, type(exc).__name__, exc)
+            elif isinstance(exc, redis.exceptions.RedisError):
+                self._report(type(exc).__name__, logging.WARNING, False,
+                             "the server at %s refused a command (%s: %s); retrying with backoff, running jobs "
+                             "carry on and nothing is lost", self.where, type(exc).__name__, exc)
+            else:
+                self._report(type(exc).__name__, logging.ERROR, True,
+                             "internal error in the worker (%s: %s); retrying with backoff", type(exc).__name__, exc)
             delay = self._delay
             self._delay = min(self._delay * 2, 5.0)
         if self.stop.is_set():  # shutting down: keep trying, briefly
-            delay = min(delay, 0.1)
-            time.sleep(delay)
+            time.sleep(min(delay, 0.1))
         else:
             self.stop.wait(delay)
+
+    def _report(self, kind: str, level: int, trace: bool, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._logged.get(kind, -ERROR_LOG_EVERY) >= ERROR_LOG_EVERY:
+            self._logged[kind] = now
+            log.log(level, message, *args, exc_info=trace)
 
     def ok(self) -> None:
         if self._lost_at is None:
             return
         with self._lock:
             if self._lost_at is not None:
-                log.warning("the connection to the server at %s is back after %.1f s", self.where,
-                            time.monotonic() - self._lost_at)
+                if self._logged:
+                    log.warning("the server at %s answers normally again after %.1f s", self.where,
+                                time.monotonic() - self._lost_at)
                 self._lost_at = None
                 self._delay = 0.05
-
-    @property
-    def lost(self) -> bool:
-        return self._lost_at is not None
+                self._logged.clear()
 
 
 class Manager:
-    def __init__(self, settings: WorkerSettings, fetch: ReliableFetch, process: Callable[[bytes], Outcome],
-                 watch: ConnectionWatch) -> None:
+    def __init__(self, settings: WorkerSettings, fetch: ReliableFetch, process: Callable[[bytes], SettleOp],
+                 watch: ConnectionWatch, *, renew_lease: Callable[[], None], on_fatal: Callable[[], None],
+                 on_due: Callable[[float], None] = lambda due: None) -> None:
         self.settings = settings
         self.fetch = fetch
         self.process = process
         self.watch = watch
-        self.capacity = settings.capacity
-        self.low_water = max(0, (self.capacity - settings.concurrency) // 2)
+        self.renew_lease = renew_lease
+        self.on_fatal = on_fatal
+        self.on_due = on_due
+        self.concurrency = settings.concurrency
+        self.prefetch = settings.capacity - settings.concurrency
 
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)   # processors wait here
@@ -101,28 +133,36 @@ class Manager:
         self._busy = 0
         self._running: dict[int, Running] = {}
         self._acks: list[SettleOp] = []
-        self._processed = 0
-        self._failed = 0
         self._first_ack = 0.0
+        self._job_time = 0.0        # moving average of job durations (s)
+        self._exclusive = False     # a suspect job is running alone
         self._idle = False          # the last fetch found every queue empty
         self._woken = False         # the waker says: fetch again
         self._quiet = False
         self._stopped = False
         self._reconcile = False     # a round trip failed: re-read the in-flight list
-        self._stop_event = watch.stop
         self._waker_go = threading.Event()
-        self._threads: list[threading.Thread] = []
         self._fetcher: threading.Thread | None = None
 
     # -- life cycle --------------------------------------------------------------------
     def start(self) -> None:
-        for i in range(self.settings.concurrency):
-            t = threading.Thread(target=self._work_loop, name=f"processor-{i + 1}", daemon=True)
-            t.start()
-            self._threads.append(t)
-        self._fetcher = threading.Thread(target=self._fetch_loop, name="fetcher", daemon=True)
-        self._fetcher.start()
-        threading.Thread(target=self._wake_loop, name="waker", daemon=True).start()
+        for i in range(self.concurrency):
+            self._thread(self._work_loop, f"processor-{i + 1}")
+        self._fetcher = self._thread(self._fetch_loop, "fetcher")
+        self._thread(self._wake_loop, "waker")
+
+    def _thread(self, target: Callable[[], None], name: str) -> threading.Thread:
+        def guarded() -> None:
+            try:
+                target()
+            except BaseException:
+                log.critical("internal error: thread %s stopped; stopping this process so that a healthy one "
+                             "can take over (its jobs are safe in Redis)", name, exc_info=True)
+                self.on_fatal()
+
+        thread = threading.Thread(target=guarded, name=name, daemon=True)
+        thread.start()
+        return thread
 
     def quiet(self) -> None:
         """Stop fetching; hand the jobs fetched ahead back to the front of their queues."""
@@ -132,16 +172,18 @@ class Manager:
             self._quiet = True
             while self._buffer:
                 raw = self._buffer.pop()  # newest first: RPUSH puts the oldest at the very front
-                self._add_ack(("q", raw, raw, _queue_of(raw)), 0, 0)
+                self._add_ack(_requeue(raw))
             self._fetch_wanted.notify()
+            self._work_ready.notify_all()
         self._waker_go.set()
-        with contextlib.suppress(*CONNECTION_ERRORS):
+        with contextlib.suppress(redis.exceptions.RedisError, OSError):
             self.fetch.wake()
 
-    def stop(self, timeout: float, hurry: Callable[[], bool] = lambda: False) -> None:
+    def stop(self, timeout: float, hurry: Callable[[], bool] = lambda: False) -> int:
         """Quiet, wait up to ``timeout`` for running jobs, hand back the unfinished, settle all.
 
         ``hurry()`` is asked while waiting; when it says so, the wait ends at once.
+        Returns how many running jobs were handed back.
         """
         self.quiet()
         deadline = time.monotonic() + timeout
@@ -150,30 +192,29 @@ class Manager:
         with self._lock:
             unfinished = list(self._running.values())
             for job in unfinished:
-                self._add_ack(("q", job.raw, job.raw, _queue_of(job.raw)), 0, 0)
+                self._add_ack(_requeue(job.raw))
             self._stopped = True
             self._work_ready.notify_all()
             self._fetch_wanted.notify_all()
-        if unfinished:
-            log.warning("%d jobs did not finish within the %g s shutdown timeout; they go back to their "
-                        "queues and will run again", len(unfinished), timeout)
         if self._fetcher is not None:
             self._fetcher.join(5.0)
         self._final_flush()
+        return len(unfinished)
 
     def _final_flush(self, attempts: int = 20) -> None:
         for _ in range(attempts):
             with self._lock:
-                ops, processed, failed = self._take_acks()
-            if not ops and not processed and not failed:
+                ops = self._take_acks()
+            if not ops:
                 return
             try:
-                self.fetch.exchange(ops, processed, failed, 0)
+                self.fetch.exchange(ops, 0)
                 return
-            except CONNECTION_ERRORS as exc:
+            except Exception as exc:
                 with self._lock:
-                    self._restore_acks(ops, processed, failed)
-                log.warning("could not settle %d jobs at shutdown (%s); retrying", len(ops), exc)
+                    self._restore_acks(ops)
+                log.warning("could not settle %d jobs at shutdown (%s: %s); retrying", len(ops),
+                            type(exc).__name__, exc)
                 time.sleep(0.5)
         log.warning("giving up settling at shutdown: the jobs stay in flight and other processes "
                     "will recover them once this process' lease expires")
@@ -191,63 +232,89 @@ class Manager:
     def _work_loop(self) -> None:
         ident = threading.get_ident()
         name = threading.current_thread().name
-        buffer = self._buffer
         while True:
             with self._lock:
-                while not buffer:
-                    if self._stopped or self._quiet:
-                        return
-                    self._work_ready.wait()
-                raw = buffer.popleft()
+                taken = self._next_job()
+                if taken is None:
+                    return
+                raw, suspect = taken
                 self._busy += 1
                 self._running[ident] = Running(raw, time.time(), name)
-                if len(buffer) <= self.low_water:
+                if len(self._buffer) <= self._low_water():
                     self._fetch_wanted.notify()
-            try:
-                outcome = self.process(raw)
-            except BaseException as exc:  # a bug of ours or a middleware's: keep the thread
-                outcome = _internal_error(raw, exc)
-            settled = b'"recovered"' in raw and self._settle_now(outcome)
+            started = time.monotonic()
+            op = self._process(raw)
+            elapsed = time.monotonic() - started
+            settled = suspect and self._settle_now(op, raw)
+            if op[0] in ("r", "s"):
+                self.on_due(float(op[3]))
             with self._lock:
                 self._busy -= 1
                 del self._running[ident]
-                if settled:
-                    continue
-                first = not self._acks
-                self._add_ack(*outcome)
-                if first or len(self._acks) >= ACK_BATCH or len(buffer) <= self.low_water:
+                self._job_time += (elapsed - self._job_time) * 0.05
+                if suspect:
+                    self._exclusive = False
+                if not settled:
+                    first = not self._acks
+                    self._add_ack(op)
+                    if first or len(self._acks) >= ACK_BATCH:
+                        self._fetch_wanted.notify()
+                if len(self._buffer) <= self._low_water():
                     self._fetch_wanted.notify()
+                if suspect or (self._busy == 0 and self._buffer):
+                    self._work_ready.notify_all()  # a suspect at the head of the line may go now
 
-    def _settle_now(self, outcome: Outcome) -> bool:
-        """Settle at once, not batched: for jobs recovered before.
+    def _next_job(self) -> tuple[bytes, bool] | None:
+        """Wait (holding the lock) for the next job this thread may run; None to exit."""
+        buffer = self._buffer
+        while True:
+            if self._stopped or (self._quiet and not buffer):
+                return None
+            if buffer and not self._exclusive:
+                if not _suspect(buffer[0]):
+                    return buffer.popleft(), False
+                if self._busy == 0:  # a suspect runs alone: once everything else has finished
+                    self._exclusive = True
+                    return buffer.popleft(), True
+            self._work_ready.wait()
 
-        Were such a job left waiting for its settlement and the process died meanwhile,
-        it would count as running at the crash and could be taken for a poison pill.
+    def _process(self, raw: bytes) -> SettleOp:
+        try:
+            return self.process(raw)
+        except BaseException as exc:  # a bug of ours or a middleware's: keep the thread
+            return _internal_error(raw, exc)
+
+    def _settle_now(self, op: SettleOp, raw: bytes) -> bool:
+        """Settle a suspect at once, not batched.
+
+        Were it left waiting for its settlement and the process died meanwhile, it would
+        count as running at the crash and could be taken for a poison pill.
         """
         try:
-            self.fetch.exchange([outcome[0]], outcome[1], outcome[2], 0)
-        except CONNECTION_ERRORS:
+            self.fetch.settle_now(op, _jid(raw))
+        except Exception:
             return False
         return True
 
-    def _add_ack(self, op: SettleOp, processed: int, failed: int) -> None:
+    def _low_water(self) -> int:
+        return self._prefetch_now() // 2
+
+    def _prefetch_now(self) -> int:
+        return self.prefetch if self._job_time < PREFETCH_MAX_JOB_TIME else 0
+
+    def _add_ack(self, op: SettleOp) -> None:
         if not self._acks:
             self._first_ack = time.monotonic()
         self._acks.append(op)
-        self._processed += processed
-        self._failed += failed
 
-    def _take_acks(self) -> tuple[list[SettleOp], int, int]:
-        taken = self._acks, self._processed, self._failed
-        self._acks, self._processed, self._failed = [], 0, 0
+    def _take_acks(self) -> list[SettleOp]:
+        taken, self._acks = self._acks, []
         return taken
 
-    def _restore_acks(self, ops: list[SettleOp], processed: int, failed: int) -> None:
+    def _restore_acks(self, ops: list[SettleOp]) -> None:
         if ops and not self._acks:
             self._first_ack = time.monotonic()
         self._acks[:0] = ops
-        self._processed += processed
-        self._failed += failed
 
     # -- the fetcher -------------------------------------------------------------------
     def _fetch_loop(self) -> None:
@@ -256,17 +323,25 @@ class Manager:
                 want = self._await_round_trip()
                 if want < 0:
                     return
-                ops, processed, failed = self._take_acks()
-                if want:
-                    self._woken = False
                 reconcile = self._reconcile
             try:
                 if reconcile:
                     self._reconcile_in_flight()
-                raws = self.fetch.exchange(ops, processed, failed, want)
-            except CONNECTION_ERRORS as exc:
+            except Exception as exc:
+                self.watch.failed(exc)
+                continue
+            with self._lock:
+                ops = self._take_acks()
+                if want:
+                    self._woken = False
+            try:
+                raws = self.fetch.exchange(ops, want)
+            except LeaseLost:
+                self._lease_lost()
+                continue
+            except Exception as exc:
                 with self._lock:
-                    self._restore_acks(ops, processed, failed)
+                    self._restore_acks(ops)
                     self._reconcile = self._reconcile or want > 0
                     if want:
                         self._woken = True  # try the fetch again after the pause
@@ -274,17 +349,31 @@ class Manager:
                 continue
             self.watch.ok()
             with self._lock:
-                if raws:
-                    if self._quiet:  # quieted during the round trip: hand them straight back
-                        for raw in raws:
-                            self._add_ack(("q", raw, raw, _queue_of(raw)), 0, 0)
-                    else:
-                        self._buffer.extend(raws)
-                        self._work_ready.notify(len(raws))
-                    self._idle = False
-                elif want:
+                self._accept(raws)
+                if not raws and want:
                     self._idle = True
                     self._waker_go.set()
+
+    def _accept(self, raws: list[bytes]) -> None:
+        """Take fetched jobs into the buffer (or hand them straight back when quiet)."""
+        if not raws:
+            return
+        if self._quiet:
+            for raw in raws:
+                self._add_ack(_requeue(raw))
+        else:
+            self._buffer.extend(raws)
+            self._work_ready.notify(len(raws))
+        self._idle = False
+
+    def _lease_lost(self) -> None:
+        log.warning("the server refused a fetch because this process' lease had expired; renewing it")
+        try:
+            self.renew_lease()
+        except Exception as exc:
+            self.watch.failed(exc)
+        with self._lock:
+            self._woken = True
 
     def _await_round_trip(self) -> int:
         """Wait (holding the lock) until a round trip is due; return how many jobs to fetch.
@@ -295,8 +384,10 @@ class Manager:
             if self._stopped:
                 return -1
             want = 0
-            if not self._quiet and len(self._buffer) <= self.low_water and (not self._idle or self._woken):
-                want = self.capacity - self._busy - len(self._buffer)
+            buffered = len(self._buffer)
+            prefetch = self._prefetch_now()
+            if not self._quiet and buffered <= prefetch // 2 and (not self._idle or self._woken):
+                want = min(MAX_FETCH, self.concurrency + prefetch - self._busy - buffered)
             acks = self._acks
             if want > 0:
                 return want
@@ -307,13 +398,23 @@ class Manager:
                 timeout = max(0.0, self._first_ack + self.settings.ack_delay - time.monotonic())
             self._fetch_wanted.wait(timeout)
 
+    def _known(self) -> collections.Counter[bytes]:
+        known = collections.Counter(self._buffer)
+        known.update(job.raw for job in self._running.values())
+        known.update(op[1] for op in self._acks)
+        return known
+
     def _reconcile_in_flight(self) -> None:
-        """After a lost reply, adopt jobs that Redis moved to our in-flight list unseen."""
+        """After a lost reply, adopt jobs that Redis moved to our in-flight list unseen.
+
+        What this process knows is taken both before and after reading the list: a job
+        that finished and was settled in between was known before, so it is not adopted.
+        """
+        with self._lock:
+            before = self._known()
         held = self.fetch.in_flight()
         with self._lock:
-            known = collections.Counter(self._buffer)
-            known.update(job.raw for job in self._running.values())
-            known.update(op[1] for op in self._acks)
+            known = before | self._known()
             adopted = []
             for raw in held:
                 if known[raw] > 0:
@@ -321,13 +422,8 @@ class Manager:
                 else:
                     adopted.append(raw)
             if adopted:
-                log.warning("adopting %d jobs fetched during a connection failure", len(adopted))
-                if self._quiet:
-                    for raw in adopted:
-                        self._add_ack(("q", raw, raw, _queue_of(raw)), 0, 0)
-                else:
-                    self._buffer.extend(adopted)
-                    self._work_ready.notify(len(adopted))
+                log.warning("adopting %d jobs fetched while a reply was lost", len(adopted))
+                self._accept(adopted)
             self._reconcile = False
 
     # -- the waker ---------------------------------------------------------------------
@@ -335,28 +431,39 @@ class Manager:
         while True:
             self._waker_go.wait()
             self._waker_go.clear()
-            while True:
-                with self._lock:
-                    if self._stopped or self._quiet:
-                        return
-                    if not self._idle or self._woken:
-                        break
-                try:
-                    self.fetch.wait_for_work()
-                except CONNECTION_ERRORS as exc:
-                    self.watch.failed(exc)
-                with self._lock:
-                    self._woken = True
-                    self._fetch_wanted.notify()
-                break
+            with self._lock:
+                if self._stopped or self._quiet:
+                    return
+                if not self._idle or self._woken:
+                    continue
+            try:
+                self.fetch.wait_for_work()
+            except Exception as exc:
+                self.watch.failed(exc)
+            with self._lock:
+                self._woken = True
+                self._fetch_wanted.notify()
 
 
-def _internal_error(raw: bytes, exc: BaseException) -> Outcome:
-    log.exception("internal error while processing a job; it goes to the dead set")
-    now = time.time()
-    dead = quarantine(raw, f"internal error: {type(exc).__name__}: {exc}", _queue_of(raw), now)
-    dead["dead_reason"] = f"internal error while processing it: {type(exc).__name__}: {exc}"
-    return ("d", raw, encode(dead), ""), 1, 1
+def _suspect(raw: bytes) -> bool:
+    """Was this job recovered from a process that died? (cheap test first)"""
+    if b'"recovered"' not in raw:
+        return False
+    try:
+        return bool(decode(raw).get("recovered"))
+    except PayloadError:
+        return False
+
+
+def _jid(raw: bytes) -> str:
+    try:
+        return str(decode(raw)["jid"])
+    except PayloadError:
+        return ""
+
+
+def _requeue(raw: bytes) -> SettleOp:
+    return ("q", raw, raw, _queue_of(raw))
 
 
 def _queue_of(raw: bytes) -> str:
@@ -364,3 +471,24 @@ def _queue_of(raw: bytes) -> str:
         return str(decode(raw)["queue"])
     except PayloadError:
         return "default"
+
+
+def _internal_error(raw: bytes, exc: BaseException) -> SettleOp:
+    """Dead-letter a job whose processing failed inside Robin or a middleware; never raises."""
+    reason = f"internal error while processing it: {type(exc).__name__}: {exc}"
+    try:
+        log.error("internal error while processing a job; it goes to the dead set", exc_info=exc)
+        dead = quarantine(raw, reason, _queue_of(raw), time.time())
+        dead["dead_reason"] = reason
+        return ("d", raw, encode(dead), "")
+    except BaseException:
+        text = raw.decode("utf-8", "replace")
+        minimal: dict[str, object] = {
+            "jid": _jid(raw) or "unknown", "job": None, "queue": "default", "args": [], "raw": text,
+            "error_class": "robin.InternalError", "dead_reason": reason[:500], "failed_at": time.time()}
+        return ("d", raw, encode(minimal), "")
+
+
+def describe_jobs(n: int) -> str:
+    return f"{n} running job" + ("" if n == 1 else "s")
+

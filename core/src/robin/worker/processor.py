@@ -14,7 +14,7 @@ from typing import Any
 from robin import events
 from robin.context import ExecutionContext
 from robin.errors import PayloadError, Reschedule, UnknownJobError
-from robin.job import Job, registered
+from robin.job import Job, registered, registry
 from robin.log import current_job
 from robin.middleware import server_middleware
 from robin.payload import Payload, decode, encode, quarantine
@@ -23,10 +23,6 @@ from robin.worker import retry
 
 log = logging.getLogger("robin")
 
-Outcome = tuple[SettleOp, int, int]
-"""``(settle operation, processed count, failed count)``"""
-
-
 class Processor:
     def __init__(self, identity: str, run_async: Callable[[Any], Any],
                  mark_started: Callable[[str], None]) -> None:
@@ -34,7 +30,7 @@ class Processor:
         self.run_async = run_async
         self.mark_started = mark_started
 
-    def process(self, raw: bytes) -> Outcome:
+    def process(self, raw: bytes) -> SettleOp:
         try:
             payload = decode(raw)
         except PayloadError as exc:
@@ -49,22 +45,19 @@ class Processor:
                 # now it is this job that counts towards the poison-pill limit.
                 self.mark_started(payload["jid"])
             if job is None:
-                raise UnknownJobError(
-                    f"no job named {payload['job']!r} is registered in this worker: start the "
-                    f"worker with -r MODULE for the module that defines it, or deploy that code"
-                )
+                raise UnknownJobError(unknown_job_message(payload["job"]))
             if len(server_middleware):
                 server_middleware.invoke(ctx, lambda: self._run(job, ctx.payload))
             else:
                 self._run(job, payload)
             if log.isEnabledFor(logging.INFO):
                 log.info("done in %.3f s", time.monotonic() - started)
-            return ("a", raw, "", ""), 1, 0
+            return ("a", raw, "", "")
         except Reschedule as signal:
-            return self._reschedule(ctx, signal), 0, 0
-        except (Exception, SystemExit) as exc:
+            return self._reschedule(ctx, signal)
+        except BaseException as exc:  # SystemExit, CancelledError...: a failure like any other
             events.error(exc, ctx)
-            return retry.on_failure(ctx, exc, time.time()), 1, 1
+            return retry.on_failure(ctx, exc, time.time(), time.monotonic() - started)
         finally:
             current_job.reset(token)
 
@@ -82,9 +75,21 @@ class Processor:
         log.info("rescheduled in %.1f s%s", signal.delay, f" ({signal.reason})" if signal.reason else "")
         return ("s", ctx.raw, encode(payload), repr(due))
 
-    def _malformed(self, raw: bytes, exc: PayloadError) -> Outcome:
+    def _malformed(self, raw: bytes, exc: PayloadError) -> SettleOp:
         now = time.time()
         dead = quarantine(raw, str(exc), "default", now)
         log.error("malformed payload moved to the dead set: %s: %r", exc, raw[:200])
         events.death(dead, exc)
-        return ("d", raw, encode(dead), ""), 1, 1
+        return ("d", raw, encode(dead), "")
+
+
+def unknown_job_message(name: str) -> str:
+    """Why a job name is not registered here, with the likeliest fix."""
+    function = name.rsplit(".", 1)[-1]
+    same_function = sorted(n for n in registry() if n.rsplit(".", 1)[-1] == function)
+    if same_function:
+        return (f"no job named {name!r} is registered in this worker, but {', '.join(same_function)} is: the "
+                f"worker imported the module under another name than the client did; give -r the module "
+                f"path the client imports ({name.rsplit('.', 1)[0]})")
+    return (f"no job named {name!r} is registered in this worker: start the worker with -r for the module "
+            f"that defines it, or deploy the code that defines it")

@@ -29,7 +29,7 @@ import time
 import redis
 
 from robin import events, scripts
-from robin.errors import PayloadError, PoisonPillError
+from robin.errors import PoisonPillError
 from robin.keys import Keys
 from robin.payload import Payload, decode, encode, quarantine
 from robin.worker.settings import WorkerSettings
@@ -46,20 +46,30 @@ class Recovery:
         self.settings = settings
 
     def scan(self) -> int:
-        """Recover the jobs of every dead process found; return how many jobs moved."""
-        now = time.time()
-        candidates = self.conn.zrangebyscore(self.keys.processes, "-inf", now - self.settings.lease_ttl,
-                                             start=0, num=20)
-        if not candidates:
-            return 0
-        uptime = int(self.conn.info("server").get("uptime_in_seconds", 0))
-        if uptime < self.settings.lease_ttl:
-            return 0
-        total = 0
-        for raw_identity in candidates:
-            identity = raw_identity.decode() if isinstance(raw_identity, bytes) else str(raw_identity)
-            if identity != self.settings.identity:
-                total += self.recover(identity)
+        """Recover the jobs of every dead process found; return how many jobs moved.
+
+        Heartbeat scores are on the server's clock, so the cut-off is too.  Candidates
+        are read a page at a time, so live processes that are merely late never hide
+        dead ones behind them.
+        """
+        seconds, micros = self.conn.time()
+        cutoff = float(seconds) + float(micros) / 1e6 - self.settings.lease_ttl
+        total = checked = 0
+        for page in range(50):
+            candidates = self.conn.zrangebyscore(self.keys.processes, "-inf", cutoff, start=page * 20, num=20)
+            if not candidates:
+                break
+            if checked == 0:
+                uptime = int(self.conn.info("server").get("uptime_in_seconds", 0))
+                if uptime < self.settings.lease_ttl:
+                    return 0  # a restarted server: give live processes a lease period to renew first
+            for raw_identity in candidates:
+                checked += 1
+                identity = raw_identity.decode() if isinstance(raw_identity, bytes) else str(raw_identity)
+                if identity != self.settings.identity:
+                    total += self.recover(identity)
+            if len(candidates) < 20:
+                break
         return total
 
     def recover(self, identity: str) -> int:
@@ -98,11 +108,14 @@ class Recovery:
     def _decide(self, raw: bytes, started: set[str], now: float) -> tuple[str, str, Payload]:
         """``(new payload, queue or '' for the dead set, payload)`` for one orphaned job."""
         try:
-            payload = decode(raw)
-        except PayloadError as exc:
-            dead = quarantine(raw, str(exc), "default", now)
+            return self._decide_valid(decode(raw), started, now)
+        except Exception as exc:  # malformed in any way: it must not block the recovery of the rest
+            dead = quarantine(raw, f"{type(exc).__name__}: {exc}", "default", now)
             return encode(dead), "", dead
-        count = int(payload.get("recovered", 0) or 0)
+
+    def _decide_valid(self, payload: Payload, started: set[str], now: float) -> tuple[str, str, Payload]:
+        recovered = payload.get("recovered", 0)
+        count = recovered if type(recovered) is int and recovered > 0 else 0
         if count == 0 or payload["jid"] in started:
             count += 1
         payload["recovered"] = count

@@ -58,31 +58,44 @@ def record_failure(payload: Payload, exc: BaseException, now: float) -> None:
     payload["retry_count"] = int(payload.get("retry_count", 0)) + 1
 
 
-def on_failure(ctx: ExecutionContext, exc: BaseException, now: float) -> SettleOp:
-    """Decide the fate of a failed job; return the settle operation that carries it out."""
+def on_failure(ctx: ExecutionContext, exc: BaseException, now: float, elapsed: float) -> SettleOp:
+    """Decide the fate of a failed job; return the settle operation that carries it out.
+
+    Every failure is logged at WARNING with its traceback (an unregistered job's without:
+    the trace would only show Robin's own code).
+    """
     payload = dict(ctx.payload)
     record_failure(payload, exc, now)
     failures = payload["retry_count"]
     allowed: Any = payload.get("retry", DEFAULT_RETRY)
+    trace = None if isinstance(exc, UnknownJobError) else exc
+    failed = f"failed after {elapsed:.3f} s ({payload['error_class']}: {payload['error_message'][:300]})"
     if allowed is False:
-        log.info("failed and discarded (retry=False): %s: %s", payload["error_class"], payload["error_message"])
+        log.warning("%s; discarded (retry=False)", failed, exc_info=trace)
         events.death(payload, exc)
-        return ("a", ctx.raw, "", "")
-    if allowed is True:
-        allowed = DEFAULT_RETRY
-    if not isinstance(allowed, int):
+        return ("x", ctx.raw, "", "")
+    if allowed is True or not isinstance(allowed, int):
         allowed = DEFAULT_RETRY
     if failures <= allowed:
         delay = _delay(ctx, failures - 1, exc)
         due = now + delay
         payload["enqueued_at"] = due
-        log.info("failed (%s: %s); retry %d of %d in %.0f s", payload["error_class"],
-                 payload["error_message"][:200], failures, allowed, delay)
+        log.warning("%s; retry %d of %d in %s", failed, failures, allowed, _duration(delay), exc_info=trace)
         return ("r", ctx.raw, encode(payload), repr(due))
     payload["dead_reason"] = _dead_reason(payload, exc, failures, allowed)
-    log.warning("moved to the dead set: %s", payload["dead_reason"])
+    log.warning("%s; moved to the dead set: %s", failed, payload["dead_reason"], exc_info=trace)
     events.death(payload, exc)
     return ("d", ctx.raw, encode(payload), "")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds:.0f} s"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def _delay(ctx: ExecutionContext, attempt: int, exc: BaseException) -> float:

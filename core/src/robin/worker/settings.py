@@ -16,6 +16,7 @@ class WorkerSettings:
 
     queues: list[tuple[str, int]] = field(default_factory=lambda: [("default", 1)])
     strict: bool = False                # strict priority instead of weighted random order
+    follow_new_queues: bool = False     # also work on queues that appear later (no -q given)
     concurrency: int = 10               # jobs running at once in this process
     prefetch: int | None = None         # jobs fetched ahead of free threads (default: concurrency)
     shutdown_timeout: float = 25.0      # seconds running jobs get to finish on TERM

@@ -43,6 +43,7 @@ class Supervisor:
         log.info("supervisor pid=%d starting %d worker processes", os.getpid(), self.processes)
         for index in range(self.processes):
             self._spawn(index)
+        failed = False
         while self.children:
             try:
                 pid, status = os.waitpid(-1, 0)
@@ -51,11 +52,16 @@ class Supervisor:
             index, started = self.children.pop(pid, (-1, 0.0))
             if index < 0:
                 continue
+            clean = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            failed = failed or not clean
             if self.stopping:
+                continue
+            if clean:  # stopped on purpose (e.g. `robin stop IDENTITY`): not a crash
+                log.info("worker process %d (pid %d) stopped; not starting it again", index, pid)
                 continue
             self._restart(index, pid, status, time.monotonic() - started)
         log.info("supervisor: every worker process has exited")
-        return 0
+        return 1 if failed and not self.stopping else 0
 
     def _spawn(self, index: int) -> None:
         pid = os.fork()
