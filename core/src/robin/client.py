@@ -7,8 +7,9 @@ queue name and wakes an idle worker in a single EVALSHA.  ``enqueue_many`` sends
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -85,7 +86,7 @@ class Client:
         if scheduled:
             payload["at"] = payload["enqueued_at"] = at
         data = _encode(payload)
-        try:
+        with self._talking(f"enqueue {payload['job']}"):
             if scheduled:
                 self.redis.zadd(self.keys.schedule, {data: at})
             else:
@@ -95,13 +96,19 @@ class Client:
                 except NoScriptError:
                     self.redis.execute_command("SCRIPT", "LOAD", scripts.PUSH.source)
                     self.redis.execute_command(*command)
-        except AUTH_ERRORS as exc:
-            raise rejected(self.target, exc, f"enqueue {payload['job']}") from exc
-        except CONNECTION_ERRORS as exc:
-            raise unreachable(self.target, exc, f"enqueue {payload['job']}") from exc
-        except redis.exceptions.ResponseError as exc:
-            raise refused(self.target, exc, f"enqueue {payload['job']}") from exc
         return str(payload["jid"])
+
+    @contextlib.contextmanager
+    def _talking(self, doing: str) -> Iterator[None]:
+        """Turn redis-py's errors into Robin's, each saying what to do."""
+        try:
+            yield
+        except AUTH_ERRORS as exc:
+            raise rejected(self.target, exc, doing) from exc
+        except CONNECTION_ERRORS as exc:
+            raise unreachable(self.target, exc, doing) from exc
+        except redis.exceptions.ResponseError as exc:
+            raise refused(self.target, exc, doing) from exc
 
     def _keys_for(self, queue: Any) -> tuple[str, str, str]:
         if type(queue) is not str:
@@ -152,17 +159,11 @@ class Client:
                 self._keys_for(payload["queue"])
                 by_queue.setdefault(payload["queue"], []).append(_encode(payload))
         calls = [(scripts.PUSH, *scripts.push_args(self.keys, q, data)) for q, data in by_queue.items()]
-        try:
+        with self._talking(f"enqueue {name} jobs"):
             if calls:
                 scripts.pipelined(self.redis, calls)
             if scheduled:
                 self.redis.zadd(self.keys.schedule, scheduled)
-        except AUTH_ERRORS as exc:
-            raise rejected(self.target, exc, f"enqueue {name} jobs") from exc
-        except CONNECTION_ERRORS as exc:
-            raise unreachable(self.target, exc, f"enqueue {name} jobs") from exc
-        except redis.exceptions.ResponseError as exc:
-            raise refused(self.target, exc, f"enqueue {name} jobs") from exc
 
 
 def _encode(payload: Payload) -> str:

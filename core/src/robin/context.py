@@ -13,8 +13,26 @@ if TYPE_CHECKING:
     from robin.job import Job
 
 
+class _PayloadFields:
+    """The payload's identity, read the same way in both contexts."""
+
+    payload: Payload
+
+    @property
+    def jid(self) -> str:
+        return str(self.payload["jid"])
+
+    @property
+    def job_name(self) -> str:
+        return str(self.payload["job"])
+
+    @property
+    def queue(self) -> str:
+        return str(self.payload["queue"])
+
+
 @dataclass
-class EnqueueContext:
+class EnqueueContext(_PayloadFields):
     """One job on its way into Redis, as client middleware sees it.
 
     ``payload`` is the dict that will be pushed (change it freely, e.g. ``queue`` to
@@ -28,21 +46,9 @@ class EnqueueContext:
     options: dict[str, Any]
     at: float | None = None
 
-    @property
-    def jid(self) -> str:
-        return str(self.payload["jid"])
-
-    @property
-    def job_name(self) -> str:
-        return str(self.payload["job"])
-
-    @property
-    def queue(self) -> str:
-        return str(self.payload["queue"])
-
 
 @dataclass
-class ExecutionContext:
+class ExecutionContext(_PayloadFields):
     """One job being executed by a worker, as server middleware and error handlers see it.
 
     ``payload`` is the decoded payload; changes made to it are kept if the job is
@@ -54,18 +60,6 @@ class ExecutionContext:
     job: Job[..., Any] | None
     identity: str
     started_at: float = field(default_factory=time.time)
-
-    @property
-    def jid(self) -> str:
-        return str(self.payload["jid"])
-
-    @property
-    def job_name(self) -> str:
-        return str(self.payload["job"])
-
-    @property
-    def queue(self) -> str:
-        return str(self.payload["queue"])
 
     @property
     def args(self) -> list[Any]:
