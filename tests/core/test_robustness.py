@@ -196,8 +196,10 @@ def test_a_hard_stop_cancels_async_jobs_so_their_cleanup_runs(
     worker.signal(signal.SIGINT)
     assert worker.wait(15) == 0
     assert tags(r, event="cleanup") == ["cut-short"] and not tags(r, event="end")
-    assert "stopping at once: 1 running job goes back to its queue and will run again" in worker.log()
-    assert r.llen(NS + "queue:default") == 1
+    log = worker.log()
+    assert "stopping at once: 1 running job goes back to its queue and will run again" in log
+    assert "cancelled by the shutdown" in log and "failed after" not in log  # not a failure
+    assert r.llen(NS + "queue:default") == 1 and r.zcard(NS + "retry") == 0
 
 
 def test_passwords_are_masked_wherever_they_are_in_the_url() -> None:
@@ -207,3 +209,96 @@ def test_passwords_are_masked_wherever_they_are_in_the_url() -> None:
     assert mask_url("unix:///tmp/r.sock?password=s3cret") == "unix:///tmp/r.sock?password=***"
     assert mask_url("rediss://u:p@[::1]:6380/0") == "rediss://u:***@[::1]:6380/0"
     assert mask_url("redis://host:6379") == "redis://host:6379"
+
+
+def test_a_worker_whose_thread_died_exits_non_zero_and_is_replaced(
+    r: redis.Redis, workers: Callable[..., Worker], tmp_path: Path
+) -> None:
+    from tests.support.worker import subprocess_env
+
+    jobs.record.enqueue_many([(f"f-{i}",) for i in range(300)])
+    supervisor = workers("-p", "1", "-c", "2", "--prefetch", "2", app="tests.apps.faulty",
+                         env=subprocess_env(ROBIN_TEST_FAULT=str(tmp_path / "fault-fired")))
+    wait_until(lambda: len(set(tags(r))) == 300, timeout=30)
+    log = supervisor.log()
+    assert "thread fetcher stopped; stopping this process" in log
+    assert "exited with code 70" in log and "starting it again" in log
+    assert supervisor.stop() == 0
+
+
+def _suspect_payload(jid: str, tag: str, seconds: float) -> str:
+    return json.dumps({"jid": jid, "job": "tests.apps.jobs.sleepy", "queue": "default", "args": [tag, seconds],
+                       "retry": 0, "recovered": 1})
+
+
+def test_a_waiting_suspect_holds_back_other_jobs_only_briefly(
+    r: redis.Redis, workers: Callable[..., Worker]
+) -> None:
+    jobs.sleepy.enqueue("long", 9.0)
+    worker = workers("-c", "4").ready()
+    wait_until(lambda: tags(r, event="start") == ["long"])
+    r.lpush(NS + "queue:default", _suspect_payload("s" * 24, "suspect", 0.1))
+    r.lpush(NS + "ready:default", "1")  # wake the idle worker, as a push by Robin would
+    time.sleep(0.5)  # the suspect is fetched and waits for "long" to finish; nothing more is fetched
+    started = time.monotonic()
+    for i in range(6):
+        jobs.record.enqueue(f"quick-{i}")
+    wait_until(lambda: len([t for t in tags(r) if t.startswith("quick-")]) == 6, timeout=10)
+    assert time.monotonic() - started < 7.0  # the suspect was handed back after 5 s; fetching resumed
+    assert "a recovered job waited 5 s for this process' running jobs; handing it back" in worker.log()
+    wait_until(lambda: "suspect" in tags(r, event="end"), timeout=30)
+    events = [(e["tag"], e.get("event")) for e in results(r) if e["tag"] in ("long", "suspect")]
+    assert events.index(("suspect", "start")) > events.index(("long", "end"))  # it ran alone
+
+
+def test_suspects_are_spread_over_processes(r: redis.Redis, workers: Callable[..., Worker]) -> None:
+    r.lpush(NS + "queue:default", *[_suspect_payload(f"{i:024d}", f"s-{i}", 1.0) for i in range(6)])
+    first = workers("-c", "4").ready()
+    second = workers("-c", "4").ready()
+    wait_until(lambda: len(tags(r, event="end")) == 6, timeout=30)
+    pids = {e["pid"] for e in results(r)}
+    assert pids == {first.pid, second.pid}
+    # one at a time in each process: never two suspects running in one process at once
+    for pid in pids:
+        running = 0
+        for e in results(r):
+            if e["pid"] == pid:
+                running += 1 if e["event"] == "start" else -1
+                assert running <= 1
+
+
+def test_a_suspect_that_fails_normally_is_a_suspect_no_more(r: redis.Redis, workers: Callable[..., Worker]) -> None:
+    payload = {"jid": "c" * 24, "job": "tests.apps.jobs.always_fails", "queue": "default", "args": ["x"],
+               "retry": 1, "recovered": 1}
+    r.lpush(NS + "queue:default", json.dumps(payload))
+    workers().ready()
+    wait_until(lambda: r.zcard(NS + "retry") == 1)
+    [retried] = [json.loads(p) for p in r.zrange(NS + "retry", 0, -1)]
+    assert "recovered" not in retried and retried["retry_count"] == 1
+
+
+def test_recovery_reaches_every_dead_process_in_one_pass(r: redis.Redis, workers: Callable[..., Worker]) -> None:
+    for i in range(45):
+        identity = f"dead-{i}:1:x"
+        r.lpush(NS + "inflight:" + identity, json.dumps(
+            {"jid": f"{i:024d}", "job": "tests.apps.jobs.record", "queue": "default", "args": [f"orphan-{i}"]}))
+        r.zadd(NS + "processes", {identity: 1})
+    workers().ready()
+    wait_until(lambda: len(tags(r)) == 45, timeout=15)
+    wait_until(lambda: r.zcard(NS + "processes") == 1)
+
+
+def test_the_supervisor_stops_even_when_a_child_was_just_restarted(
+    r: redis.Redis, workers: Callable[..., Worker]
+) -> None:
+    import os
+
+    for _ in range(4):
+        supervisor = workers("-p", "2").ready(count=2)
+        wait_until(lambda: r.zcard(NS + "processes") == 2)
+        child = int(r.zrange(NS + "processes", 0, 0)[0].decode().split(":")[1])
+        os.kill(child, signal.SIGKILL)
+        time.sleep(0.005)
+        supervisor.signal(signal.SIGTERM)
+        assert supervisor.wait(30) == 0
+        r.delete(NS + "processes")

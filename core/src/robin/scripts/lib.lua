@@ -22,24 +22,41 @@ end
 
 -- Put a payload on a queue: at the back of the line (LPUSH), or at the front
 -- (RPUSH) for jobs that were already taken once and are handed back.
+-- Returns false (and pushes nothing) if the queue key holds something else than a list.
 local function robin_push(prefix, queue, payload, front)
   local key = prefix .. 'queue:' .. queue
-  local len
-  if front then
-    len = redis.call('RPUSH', key, payload)
-  else
-    len = redis.call('LPUSH', key, payload)
+  local len = redis.pcall(front and 'RPUSH' or 'LPUSH', key, payload)
+  if type(len) == 'table' and len.err then
+    redis.log(redis.LOG_WARNING, 'robin: cannot push to ' .. key .. ': ' .. len.err)
+    return false
   end
   redis.call('SADD', prefix .. 'queues', queue)
   if len == 1 then
     robin_wake(prefix .. 'ready:' .. queue)
   end
+  return true
 end
 
--- Add to the dead set, then cap it by age and by size.
+-- Add to the dead set, then cap it by age and by size.  Returns false if it could not.
 local function robin_bury(prefix, payload, now, max_size, max_age)
   local key = prefix .. 'dead'
-  redis.call('ZADD', key, now, payload)
+  local added = redis.pcall('ZADD', key, now, payload)
+  if type(added) == 'table' and added.err then
+    redis.log(redis.LOG_WARNING, 'robin: cannot add to ' .. key .. ': ' .. added.err)
+    return false
+  end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - max_age)
   redis.call('ZREMRANGEBYRANK', key, 0, -(max_size + 1))
+  return true
+end
+
+
+-- ZADD that reports failure (a key of the wrong type) instead of aborting the script.
+local function robin_zadd(key, score, member)
+  local added = redis.pcall('ZADD', key, score, member)
+  if type(added) == 'table' and added.err then
+    redis.log(redis.LOG_WARNING, 'robin: cannot add to ' .. key .. ': ' .. added.err)
+    return false
+  end
+  return true
 end

@@ -9,8 +9,12 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, to
 local moved = 0
 for _, payload in ipairs(due) do
   if redis.call('ZREM', KEYS[1], payload) == 1 then
-    robin_push(prefix, robin_queue_of(payload), payload, false)
-    moved = moved + 1
+    if robin_push(prefix, robin_queue_of(payload), payload, false) then
+      moved = moved + 1
+    else
+      -- its queue key holds something else: keep it scheduled (an hour on, to be seen again)
+      redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + 3600, payload)
+    end
   end
 end
 return moved

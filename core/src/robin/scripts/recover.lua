@@ -18,12 +18,17 @@ local moved = 0
 for i = 5, #ARGV, 3 do
   local old, new, queue = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('LREM', KEYS[2], -1, old) == 1 then
+    local ok
     if queue == '' then
-      robin_bury(prefix, new, now, dead_max, dead_age)
+      ok = robin_bury(prefix, new, now, dead_max, dead_age)
     else
-      robin_push(prefix, queue, new, true)
+      ok = robin_push(prefix, queue, new, true)
     end
-    moved = moved + 1
+    if ok then
+      moved = moved + 1
+    else
+      redis.call('LPUSH', KEYS[2], old)  -- its destination refused it: leave it where it was
+    end
   end
 end
 return moved

@@ -23,21 +23,27 @@ local settled, processed, failed = 0, 0, 0
 for i = 6, #ARGV, 4 do
   local kind, old, new, arg = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if redis.call('LREM', KEYS[1], -1, old) == 1 then
-    settled = settled + 1
-    if kind == 'a' then
-      processed = processed + 1
-    elseif kind == 'x' then
-      processed, failed = processed + 1, failed + 1
-    elseif kind == 'r' then
-      redis.call('ZADD', KEYS[2], arg, new)
-      processed, failed = processed + 1, failed + 1
+    -- The job is out of the in-flight list: it must land somewhere.  If its destination
+    -- cannot take it (a key of the wrong type), it goes back in flight, untouched.
+    local ok = true
+    if kind == 'r' then
+      ok = robin_zadd(KEYS[2], arg, new)
     elseif kind == 'd' then
-      robin_bury(prefix, new, now, dead_max, dead_age)
-      processed, failed = processed + 1, failed + 1
+      ok = robin_bury(prefix, new, now, dead_max, dead_age)
     elseif kind == 's' then
-      redis.call('ZADD', KEYS[3], arg, new)
+      ok = robin_zadd(KEYS[3], arg, new)
     elseif kind == 'q' then
-      robin_push(prefix, arg, new, true)
+      ok = robin_push(prefix, arg, new, true)
+    end
+    if not ok then
+      redis.call('LPUSH', KEYS[1], old)
+    else
+      settled = settled + 1
+      if kind == 'a' then
+        processed = processed + 1
+      elseif kind == 'x' or kind == 'r' or kind == 'd' then
+        processed, failed = processed + 1, failed + 1
+      end
     end
   end
 end

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import threading
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 
@@ -22,7 +22,7 @@ class AsyncRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._running: set[concurrent.futures.Future[Any]] = set()
+        self._jobs: set[tuple[concurrent.futures.Future[Any], threading.Event]] = set()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -43,38 +43,38 @@ class AsyncRunner:
 
     def run(self, awaitable: Awaitable[Any]) -> Any:
         """Run ``awaitable`` on the loop and wait for its result (from any other thread)."""
-        if asyncio.iscoroutine(awaitable):
-            coroutine = awaitable
-        else:
-            async def wrap() -> Any:
-                return await awaitable
+        return asyncio.run_coroutine_threadsafe(_coroutine(awaitable), self.loop).result()
 
-            coroutine = wrap()
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+    def run_job(self, awaitable: Awaitable[Any]) -> Any:
+        """Like :meth:`run`, for a job: a hard stop may cancel it (see :meth:`cancel_jobs`)."""
+        finished = threading.Event()
+
+        async def tracked() -> Any:
+            try:
+                return await awaitable
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self.loop)
+        entry = (future, finished)
         with self._lock:
-            self._running.add(future)
+            self._jobs.add(entry)
         try:
             return future.result()
         finally:
             with self._lock:
-                self._running.discard(future)
+                self._jobs.discard(entry)
 
-    def cancel_running(self, timeout: float = 2.0) -> int:
-        """Cancel every async job still running (at a hard stop), so their ``finally`` blocks run."""
+    def cancel_jobs(self, timeout: float = 2.0) -> int:
+        """Cancel every async job still running (at a hard stop) and give their ``finally``
+        blocks up to ``timeout`` seconds to run; return how many were cancelled."""
         with self._lock:
-            running = list(self._running)
-        if not running or self._loop is None:
-            return 0
-        for future in running:
+            running = list(self._jobs)
+        for future, _ in running:
             future.cancel()
-
-        async def finish() -> None:  # let the cancelled tasks run their except/finally blocks
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            if tasks:
-                await asyncio.wait(tasks, timeout=timeout)
-
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(finish(), self._loop).result(timeout + 1)
+        deadline = time.monotonic() + timeout
+        for _, finished in running:
+            finished.wait(max(0.0, deadline - time.monotonic()))
         return len(running)
 
     def close(self, timeout: float = 5.0) -> None:
@@ -86,3 +86,13 @@ class AsyncRunner:
         if not thread.is_alive():
             loop.close()
         self._loop = self._thread = None
+
+
+def _coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
+    if asyncio.iscoroutine(awaitable):
+        return awaitable
+
+    async def wrap() -> Any:
+        return await awaitable
+
+    return wrap()

@@ -36,6 +36,10 @@ from robin.worker.settings import WorkerSettings
 
 log = logging.getLogger("robin")
 
+# What each beat publishes of a running job's payload: enough to show it, never so much
+# that a beat of many large jobs could outlast its short timeout.
+WORK_PAYLOAD_MAX = 4096
+
 
 def rss_kb() -> int:
     """Resident memory of this process in KiB (current on Linux, peak elsewhere)."""
@@ -50,13 +54,15 @@ def rss_kb() -> int:
 class Heartbeat:
     def __init__(self, conn: redis.Redis, keys: Keys, settings: WorkerSettings, *,
                  snapshot: Callable[[], tuple[int, list[Running]]], is_quiet: Callable[[], bool],
-                 started_at: float, labels: dict[str, Any] | None = None) -> None:
+                 started_at: float, on_lease_lost: Callable[[], None] = lambda: None,
+                 labels: dict[str, Any] | None = None) -> None:
         self.conn = conn
         self.keys = keys
         self.settings = settings
         self.identity = settings.identity
         self.snapshot = snapshot
         self.is_quiet = is_quiet
+        self.on_lease_lost = on_lease_lost
         self.info = json.dumps({
             "identity": self.identity,
             "hostname": socket.gethostname(),
@@ -75,8 +81,9 @@ class Heartbeat:
     def beat(self) -> list[str]:
         """Renew the lease and publish state; return the remote commands received."""
         busy, running = self.snapshot()
-        work = [(job.thread, json.dumps({"queue": _queue(job.raw), "payload": job.raw.decode("utf-8", "replace"),
-                                         "run_at": job.started_at})) for job in running]
+        work = [(job.thread, json.dumps({"queue": _queue(job.raw), "run_at": job.started_at,
+                                         "payload": job.raw[:WORK_PAYLOAD_MAX].decode("utf-8", "replace"),
+                                         "truncated": len(job.raw) > WORK_PAYLOAD_MAX})) for job in running]
         existed, commands = scripts.heartbeat(
             self.conn, self.keys, self.identity, lease=max(1, round(self.settings.lease_ttl)), info=self.info,
             busy=busy, quiet=self.is_quiet(), rss=rss_kb(), work=work)
@@ -84,6 +91,7 @@ class Heartbeat:
             log.warning("this process' lease had expired (the server was out of reach for more than %g s, or "
                         "restarted): its in-flight jobs may have been recovered by other processes and may "
                         "run twice", self.settings.lease_ttl)
+            self.on_lease_lost()
         self._registered = True
         return commands
 

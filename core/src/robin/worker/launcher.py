@@ -47,6 +47,7 @@ from robin.worker.settings import WorkerSettings
 log = logging.getLogger("robin")
 
 STOP, QUIET, DUMP, HARD_STOP = b"S", b"Q", b"D", b"H"
+EXIT_FAILED = 70  # EX_SOFTWARE: a worker thread died; a supervisor starts a new process
 
 
 class Launcher:
@@ -66,19 +67,24 @@ class Launcher:
         self.watch = ConnectionWatch(target.masked, self.stop_event)
         self.async_runner = AsyncRunner()
         self.fetch = ReliableFetch(self.conn, self.keys, settings)
-        self.processor = Processor(self.identity, self.async_runner.run, self._mark_started)
+        self.processor = Processor(self.identity, self.async_runner.run_job, self._mark_started,
+                                   stopping=lambda: self.manager.stopped)
         self.recovery = Recovery(self.conn, self.keys, settings)
         self.poller = Poller(self.conn, self.keys, settings, self.recovery,
                              on_new_queues=self._add_queues if settings.follow_new_queues else None)
         self.manager = Manager(settings, self.fetch, self.processor.process, self.watch,
-                               renew_lease=self._beat, on_fatal=lambda: self._send(STOP), on_due=self.poller.hint)
+                               renew_lease=self._beat, on_fatal=self._fatal, on_due=self.poller.hint)
         self.heartbeat = Heartbeat(self.heartbeat_conn, self.keys, settings, snapshot=self.manager.snapshot,
-                                   is_quiet=lambda: self.manager.quieted, started_at=time.time())
+                                   is_quiet=lambda: self.manager.quieted, started_at=time.time(),
+                                   on_lease_lost=self.manager.lease_lapsed)
         self._beat_lock = threading.Lock()
         self._events: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._pipe_r, self._pipe_w = os.pipe()
         self._interrupts = 0
         self._hurried = False
+        self._failed = False  # a worker thread died: exit non-zero so a supervisor restarts us
+        self._started = threading.Event()  # startup handlers are done
+        self._heartbeat_errors = 0
 
     # -- running -----------------------------------------------------------------------
     def run(self) -> int:
@@ -89,16 +95,41 @@ class Launcher:
             log.info("stopped while waiting for the server")
             return 0
         self._announce(server)
-        self._beat()  # registered before the first fetch: recovery can always find our jobs
+        if not self._register():  # registered before the first fetch: recovery can always find our jobs
+            return 0
         self._thread(self._heartbeat_loop, "heartbeat")  # before startup handlers, however long they take
         self._thread(self._event_loop, "events")
         events.fire("startup", self.identity, run_async=self.async_runner.run)
+        self._started.set()
+        early = self._pending_command()
+        if early in (STOP, HARD_STOP):  # stopped while startup handlers ran: nothing was fetched
+            self._shutdown(0.0, True)
+            return 0
+        if early is not None:
+            self._send(early)
         log.info("ready: waiting for jobs (TERM or Ctrl-C stops, TSTP quiets, TTIN dumps threads)")
         self.manager.start()
         self._thread(lambda: self.poller.run(self.stop_event), "poller")
         hard = self._wait_for_stop()
         self._shutdown(0.0 if hard else self.settings.shutdown_timeout, hard)
-        return 0
+        return EXIT_FAILED if self._failed else 0
+
+    def _fatal(self) -> None:
+        self._failed = True
+        self._send(STOP)
+
+    def _register(self) -> bool:
+        """The first heartbeat, retried until it succeeds; False if stopped meanwhile."""
+        delay = 0.1
+        while True:
+            try:
+                self._beat()
+                return True
+            except Exception as exc:
+                log.warning("could not register this process (%s: %s); retrying", type(exc).__name__, exc)
+            if self._pending_command(timeout=delay) in (STOP, HARD_STOP):
+                return False
+            delay = min(delay * 2, 5.0)
 
     def _connect(self) -> str | None:
         """Check the server, waiting for it if it is not up yet; None if stopped meanwhile."""
@@ -175,13 +206,17 @@ class Launcher:
                 wait = interval
             except Exception as exc:
                 wait = min(0.5, interval)  # renew soon: the lease must not lapse over one failed beat
-                if not isinstance(exc, CONNECTION_ERRORS):
-                    log.warning("heartbeat failed (%s: %s); retrying", type(exc).__name__, exc)
+                self._heartbeat_errors += 1
+                if not isinstance(exc, CONNECTION_ERRORS) and self._heartbeat_errors in (1, 10, 100, 1000):
+                    log.warning("heartbeat failed (%s: %s); retrying (%d failures in a row)", type(exc).__name__,
+                                exc, self._heartbeat_errors)
                 continue
+            self._heartbeat_errors = 0
             self._events.put("heartbeat")
 
     def _event_loop(self) -> None:
         """Runs heartbeat handlers away from the heartbeat, so slow handlers never delay the lease."""
+        self._started.wait()  # heartbeat handlers may use what startup handlers open
         while not self.stop_event.is_set():
             name = self._events.get()
             while not self._events.empty():  # handlers that fell behind run once, not once per beat
@@ -273,7 +308,7 @@ class Launcher:
             else:
                 log.warning("%s did not finish within the %g s shutdown timeout: %s and will run again",
                             jobs, timeout, back)
-            cancelled = self.async_runner.cancel_running()
+            cancelled = self.async_runner.cancel_jobs()
             if cancelled:
                 log.info("cancelled %d async jobs so that their cleanup code runs", cancelled)
         self.stop_event.set()

@@ -19,7 +19,10 @@ hands them straight back to their queues.
 
 Suspects: a job that was recovered before (its process died while holding it) runs
 alone - no other job of this process runs beside it - and is settled at once.  If the
-process dies again, only that job counts towards the poison-pill limit.
+process dies again, only that job counts towards the poison-pill limit.  A process holds
+at most one suspect at a time (others are handed back, due now, for other processes);
+while it waits for the running jobs to finish, nothing more is fetched but jobs already
+fetched may pass it; if it waits longer than ``SUSPECT_WAIT``, it is handed back too.
 
 Any failure of a round trip (connection lost, server read-only during a failover, out
 of memory, a bug) is logged, backed off and retried; settlements are kept and sent
@@ -51,6 +54,8 @@ log = logging.getLogger("robin")
 ACK_BATCH = 200  # settlements that trigger a round trip on their own
 PREFETCH_MAX_JOB_TIME = 0.05  # seconds: slower jobs on average turn prefetching off
 ERROR_LOG_EVERY = 60.0  # seconds between repeated logs of the same unexpected error
+SUSPECT_WAIT = 5.0  # seconds a suspect waits for this process' other jobs before it is handed back
+STOP_JOIN = 25.0  # seconds to wait for the fetcher's last round trip at stop (> the socket timeout)
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,9 @@ class Manager:
         self._first_ack = 0.0
         self._job_time = 0.0        # moving average of job durations (s)
         self._exclusive = False     # a suspect job is running alone
+        self._suspect: bytes | None = None  # a suspect waiting for the other jobs to finish
+        self._suspect_since = 0.0
+        self._prune = False         # the lease lapsed: drop buffered jobs recovered elsewhere
         self._idle = False          # the last fetch found every queue empty
         self._woken = False         # the waker says: fetch again
         self._quiet = False
@@ -173,6 +181,9 @@ class Manager:
             while self._buffer:
                 raw = self._buffer.pop()  # newest first: RPUSH puts the oldest at the very front
                 self._add_ack(_requeue(raw))
+            if self._suspect is not None:
+                self._add_ack(_requeue(self._suspect))
+                self._suspect = None
             self._fetch_wanted.notify()
             self._work_ready.notify_all()
         self._waker_go.set()
@@ -197,19 +208,21 @@ class Manager:
             self._work_ready.notify_all()
             self._fetch_wanted.notify_all()
         if self._fetcher is not None:
-            self._fetcher.join(5.0)
-        self._final_flush()
+            self._fetcher.join(STOP_JOIN)  # its last round trip may restore settlements: wait for it
+        if self._final_flush():
+            self._sweep()
         return len(unfinished)
 
-    def _final_flush(self, attempts: int = 20) -> None:
+    def _final_flush(self, attempts: int = 20) -> bool:
+        """Send every settlement left; False if the server could not be reached."""
         for _ in range(attempts):
             with self._lock:
                 ops = self._take_acks()
             if not ops:
-                return
+                return True
             try:
                 self.fetch.exchange(ops, 0)
-                return
+                continue  # the fetcher may still have restored more meanwhile
             except Exception as exc:
                 with self._lock:
                     self._restore_acks(ops)
@@ -218,6 +231,23 @@ class Manager:
                 time.sleep(0.5)
         log.warning("giving up settling at shutdown: the jobs stay in flight and other processes "
                     "will recover them once this process' lease expires")
+        return False
+
+    def _sweep(self) -> None:
+        """Hand back whatever is still in this process' in-flight list at the very end.
+
+        Every job this process knew of is settled or handed back by now; anything left
+        was fetched by a round trip whose reply was lost.  Back to its queue it goes,
+        rather than waiting for recovery (and being taken for a suspect).
+        """
+        try:
+            left = self.fetch.in_flight()
+            if left:
+                log.warning("handing back %d jobs fetched while a reply was lost", len(left))
+                self.fetch.exchange([_requeue(raw) for raw in left], 0)
+        except Exception as exc:
+            log.warning("could not check the in-flight list at shutdown (%s: %s); other processes will "
+                        "recover what is left once this process' lease expires", type(exc).__name__, exc)
 
     # -- snapshot for the heartbeat ----------------------------------------------------
     def snapshot(self) -> tuple[int, list[Running]]:
@@ -227,6 +257,10 @@ class Manager:
     @property
     def quieted(self) -> bool:
         return self._quiet
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
 
     # -- processors --------------------------------------------------------------------
     def _work_loop(self) -> None:
@@ -254,6 +288,7 @@ class Manager:
                 self._job_time += (elapsed - self._job_time) * 0.05
                 if suspect:
                     self._exclusive = False
+                    self._fetch_wanted.notify()  # fetching resumes
                 if not settled:
                     first = not self._acks
                     self._add_ack(op)
@@ -261,8 +296,8 @@ class Manager:
                         self._fetch_wanted.notify()
                 if len(self._buffer) <= self._low_water():
                     self._fetch_wanted.notify()
-                if suspect or (self._busy == 0 and self._buffer):
-                    self._work_ready.notify_all()  # a suspect at the head of the line may go now
+                if suspect or (self._busy == 0 and (self._buffer or self._suspect is not None)):
+                    self._work_ready.notify_all()  # a waiting suspect may go now
 
     def _next_job(self) -> tuple[bytes, bool] | None:
         """Wait (holding the lock) for the next job this thread may run; None to exit."""
@@ -270,12 +305,13 @@ class Manager:
         while True:
             if self._stopped or (self._quiet and not buffer):
                 return None
-            if buffer and not self._exclusive:
-                if not _suspect(buffer[0]):
-                    return buffer.popleft(), False
-                if self._busy == 0:  # a suspect runs alone: once everything else has finished
+            if not self._exclusive:
+                if self._suspect is not None and self._busy == 0:  # it runs alone: now nothing else runs
+                    raw, self._suspect = self._suspect, None
                     self._exclusive = True
-                    return buffer.popleft(), True
+                    return raw, True
+                if buffer:  # jobs fetched before may pass a waiting suspect; nothing new is fetched
+                    return buffer.popleft(), False
             self._work_ready.wait()
 
     def _process(self, raw: bytes) -> SettleOp:
@@ -323,8 +359,10 @@ class Manager:
                 want = self._await_round_trip()
                 if want < 0:
                     return
-                reconcile = self._reconcile
+                reconcile, prune = self._reconcile, self._prune
             try:
+                if prune:
+                    self._prune_buffer()
                 if reconcile:
                     self._reconcile_in_flight()
             except Exception as exc:
@@ -355,25 +393,66 @@ class Manager:
                     self._waker_go.set()
 
     def _accept(self, raws: list[bytes]) -> None:
-        """Take fetched jobs into the buffer (or hand them straight back when quiet)."""
+        """Take fetched jobs into the buffer (or hand them straight back when quiet).
+
+        Of the suspects among them, this process keeps one (if it holds none); the others
+        are handed back, due now, for other processes to run.
+        """
         if not raws:
             return
+        self._idle = False
         if self._quiet:
             for raw in raws:
                 self._add_ack(_requeue(raw))
-        else:
-            self._buffer.extend(raws)
-            self._work_ready.notify(len(raws))
-        self._idle = False
+            return
+        normal = []
+        for raw in raws:
+            if not _suspect(raw):
+                normal.append(raw)
+            elif self._suspect is None and not self._exclusive:
+                self._suspect, self._suspect_since = raw, time.monotonic()
+            else:
+                self._add_ack(_hand_back(raw))
+        self._buffer.extend(normal)
+        self._work_ready.notify(len(normal) + (self._suspect is not None))
 
     def _lease_lost(self) -> None:
         log.warning("the server refused a fetch because this process' lease had expired; renewing it")
+        self.lease_lapsed()
         try:
             self.renew_lease()
         except Exception as exc:
             self.watch.failed(exc)
         with self._lock:
             self._woken = True
+
+    def lease_lapsed(self) -> None:
+        """The lease expired at some point: jobs fetched ahead may have been recovered elsewhere."""
+        with self._lock:
+            self._prune = True
+            self._fetch_wanted.notify()
+
+    def _prune_buffer(self) -> None:
+        """Drop buffered jobs that are no longer in our in-flight list (another process has them)."""
+        held = collections.Counter(self.fetch.in_flight())
+        with self._lock:
+            self._prune = False
+            held.subtract(job.raw for job in self._running.values())
+            held.subtract(op[1] for op in self._acks)
+            kept: list[bytes] = []
+            for raw in self._buffer:
+                if held[raw] > 0:
+                    held[raw] -= 1
+                    kept.append(raw)
+            dropped = len(self._buffer) - len(kept)
+            self._buffer.clear()
+            self._buffer.extend(kept)
+            if self._suspect is not None and held[self._suspect] <= 0:
+                self._suspect = None
+                dropped += 1
+            if dropped:
+                log.warning("dropped %d fetched jobs that other processes recovered while this process' lease "
+                            "had lapsed", dropped)
 
     def _await_round_trip(self) -> int:
         """Wait (holding the lock) until a round trip is due; return how many jobs to fetch.
@@ -383,25 +462,37 @@ class Manager:
         while True:
             if self._stopped:
                 return -1
+            if self._prune:
+                return 0
+            suspect_deadline = self._suspect_since + SUSPECT_WAIT if self._suspect is not None else None
+            if suspect_deadline is not None and time.monotonic() >= suspect_deadline:
+                log.info("a recovered job waited %g s for this process' running jobs; handing it back for "
+                         "another process", SUSPECT_WAIT)
+                assert self._suspect is not None
+                self._add_ack(_hand_back(self._suspect))
+                self._suspect = suspect_deadline = None
             want = 0
             buffered = len(self._buffer)
             prefetch = self._prefetch_now()
-            if not self._quiet and buffered <= prefetch // 2 and (not self._idle or self._woken):
+            holding = self._suspect is not None or self._exclusive  # a suspect waits or runs: fetch nothing
+            if not self._quiet and not holding and buffered <= prefetch // 2 and (not self._idle or self._woken):
                 want = min(MAX_FETCH, self.concurrency + prefetch - self._busy - buffered)
             acks = self._acks
             if want > 0:
                 return want
             if acks and (len(acks) >= ACK_BATCH or time.monotonic() - self._first_ack >= self.settings.ack_delay):
                 return 0
-            timeout = None
-            if acks:
-                timeout = max(0.0, self._first_ack + self.settings.ack_delay - time.monotonic())
+            deadlines = [d for d in (suspect_deadline,
+                                     self._first_ack + self.settings.ack_delay if acks else None) if d is not None]
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             self._fetch_wanted.wait(timeout)
 
     def _known(self) -> collections.Counter[bytes]:
         known = collections.Counter(self._buffer)
         known.update(job.raw for job in self._running.values())
         known.update(op[1] for op in self._acks)
+        if self._suspect is not None:
+            known[self._suspect] += 1
         return known
 
     def _reconcile_in_flight(self) -> None:
@@ -463,7 +554,13 @@ def _jid(raw: bytes) -> str:
 
 
 def _requeue(raw: bytes) -> SettleOp:
+    """Back to the front of its queue (quiet, stop)."""
     return ("q", raw, raw, _queue_of(raw))
+
+
+def _hand_back(raw: bytes) -> SettleOp:
+    """Into the schedule set, due now: the poller of any process moves it to its queue."""
+    return ("s", raw, raw, repr(time.time()))
 
 
 def _queue_of(raw: bytes) -> str:

@@ -6,6 +6,8 @@ The processor never talks to Redis on the normal path: it returns a settle opera
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
@@ -23,12 +25,15 @@ from robin.worker import retry
 
 log = logging.getLogger("robin")
 
+CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError)
+
 class Processor:
     def __init__(self, identity: str, run_async: Callable[[Any], Any],
-                 mark_started: Callable[[str], None]) -> None:
+                 mark_started: Callable[[str], None], stopping: Callable[[], bool] = lambda: False) -> None:
         self.identity = identity
         self.run_async = run_async
         self.mark_started = mark_started
+        self.stopping = stopping
 
     def process(self, raw: bytes) -> SettleOp:
         try:
@@ -56,6 +61,11 @@ class Processor:
         except Reschedule as signal:
             return self._reschedule(ctx, signal)
         except BaseException as exc:  # SystemExit, CancelledError...: a failure like any other
+            if isinstance(exc, CANCELLED) and self.stopping():
+                # Cancelled by a hard stop, after the job was handed back to its queue: not a failure.
+                log.info("cancelled by the shutdown after %.3f s; it runs again from its queue",
+                         time.monotonic() - started)
+                return ("a", raw, "", "")  # a no-op: the job is no longer in flight
             events.error(exc, ctx)
             return retry.on_failure(ctx, exc, time.time(), time.monotonic() - started)
         finally:
@@ -72,6 +82,7 @@ class Processor:
         due = time.time() + max(0.0, signal.delay)
         payload = dict(ctx.payload)
         payload["enqueued_at"] = due
+        payload.pop("recovered", None)  # it ran without killing its process: no longer a suspect
         log.info("rescheduled in %.1f s%s", signal.delay, f" ({signal.reason})" if signal.reason else "")
         return ("s", ctx.raw, encode(payload), repr(due))
 

@@ -54,28 +54,32 @@ class Recovery:
         """
         seconds, micros = self.conn.time()
         cutoff = float(seconds) + float(micros) / 1e6 - self.settings.lease_ttl
-        total = checked = 0
+        total = offset = 0
         for page in range(50):
-            candidates = self.conn.zrangebyscore(self.keys.processes, "-inf", cutoff, start=page * 20, num=20)
+            candidates = self.conn.zrangebyscore(self.keys.processes, "-inf", cutoff, start=offset, num=20)
             if not candidates:
                 break
-            if checked == 0:
+            if page == 0:
                 uptime = int(self.conn.info("server").get("uptime_in_seconds", 0))
                 if uptime < self.settings.lease_ttl:
                     return 0  # a restarted server: give live processes a lease period to renew first
             for raw_identity in candidates:
-                checked += 1
                 identity = raw_identity.decode() if isinstance(raw_identity, bytes) else str(raw_identity)
-                if identity != self.settings.identity:
-                    total += self.recover(identity)
+                moved, unlisted = self.recover(identity) if identity != self.settings.identity else (0, False)
+                total += moved
+                if not unlisted:
+                    offset += 1  # still listed: the next page starts after it
             if len(candidates) < 20:
                 break
         return total
 
-    def recover(self, identity: str) -> int:
-        """Hand back the in-flight jobs of ``identity`` if it is dead; return how many moved."""
+    def recover(self, identity: str) -> tuple[int, bool]:
+        """Hand back the in-flight jobs of ``identity`` if it is dead.
+
+        Returns how many moved, and whether the process is no longer listed.
+        """
         if self.conn.exists(self.keys.process(identity)):
-            return 0
+            return 0, False
         started = {s.decode() for s in self.conn.smembers(self.keys.started(identity))}
         inflight = self.keys.inflight(identity)
         moved = dead = 0
@@ -94,16 +98,16 @@ class Recovery:
                                      dead_max=self.settings.dead_max_jobs, dead_age=self.settings.dead_max_age)
             if result < 0:
                 log.info("process %s is alive after all; leaving its jobs alone", identity)
-                return moved
+                return moved, False
             moved += result
             for payload in pills:
                 dead += 1
                 events.death(payload, PoisonPillError(payload.get("dead_reason", "")))
-        scripts.unregister(self.conn, self.keys, identity, only_if_dead=True)
+        unlisted = scripts.unregister(self.conn, self.keys, identity, only_if_dead=True) == 1
         if moved:
             log.warning("recovered %d jobs of process %s, which stopped heartbeating%s", moved, identity,
                         f"; {dead} of them were poison pills and went to the dead set" if dead else "")
-        return moved
+        return moved, unlisted
 
     def _decide(self, raw: bytes, started: set[str], now: float) -> tuple[str, str, Payload]:
         """``(new payload, queue or '' for the dead set, payload)`` for one orphaned job."""

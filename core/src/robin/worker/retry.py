@@ -66,6 +66,7 @@ def on_failure(ctx: ExecutionContext, exc: BaseException, now: float, elapsed: f
     """
     payload = dict(ctx.payload)
     record_failure(payload, exc, now)
+    payload.pop("recovered", None)  # it raised instead of killing its process: no longer a suspect
     failures = payload["retry_count"]
     allowed: Any = payload.get("retry", DEFAULT_RETRY)
     trace = None if isinstance(exc, UnknownJobError) else exc

@@ -43,6 +43,7 @@ class Poller:
         self.on_new_queues = on_new_queues
         self._processes = 1
         self._hint = float("inf")
+        self._hint_lock = threading.Lock()
         self._wake = threading.Event()
         self._known_queues = set(settings.queue_names)
 
@@ -52,9 +53,18 @@ class Poller:
 
     def hint(self, due: float) -> None:
         """A job of this process is due at ``due`` (unix time): poll then, if that is sooner."""
-        if due < self._hint:
-            self._hint = due
-            self._wake.set()
+        with self._hint_lock:
+            if due < self._hint:
+                self._hint = due
+                self._wake.set()
+
+    def _take_hint(self) -> bool:
+        """True (and forget it) if a hinted time has come."""
+        with self._hint_lock:
+            if time.time() < self._hint:
+                return False
+            self._hint = float("inf")
+            return True
 
     def promote_due(self) -> int:
         """Move every due job of the schedule and retry sets; return how many moved."""
@@ -92,8 +102,7 @@ class Poller:
         while not stop.is_set():
             now = time.monotonic()
             try:
-                if now >= next_poll or time.time() >= self._hint:
-                    self._hint = float("inf")
+                if self._take_hint() or now >= next_poll:
                     self._poll()
                     next_poll = now + self.next_wait()
                 if now >= next_recovery:
@@ -108,7 +117,8 @@ class Poller:
                             exc, exc_info=level == logging.ERROR)
                 stop.wait(min(30.0, 0.5 * 2 ** min(failures, 6)))  # the fetcher reports connection trouble
                 continue
-            until_hint = self._hint - time.time()
+            self._wake.clear()  # before reading the hint: a hint from now on sets it again
+            with self._hint_lock:
+                until_hint = self._hint - time.time()
             wait = min(next_poll, next_recovery) - time.monotonic()
-            self._wake.clear()
             self._wake.wait(max(0.01, min(wait, until_hint)))

@@ -24,6 +24,7 @@ from typing import Any
 
 log = logging.getLogger("robin")
 
+FORWARDED = {signal.SIGTERM, signal.SIGINT, signal.SIGTSTP, signal.SIGTTIN}
 FAST_CRASH = 5.0  # a child that dies sooner than this after its start is restarted with backoff
 
 
@@ -64,12 +65,22 @@ class Supervisor:
         return 1 if failed and not self.stopping else 0
 
     def _spawn(self, index: int) -> None:
-        pid = os.fork()
+        # Signals stay blocked from before the fork until the child is registered (parent)
+        # or has dropped the supervisor's handlers (child): a TERM landing in between would
+        # otherwise miss the new child, or run the supervisor's handler inside it, and the
+        # supervisor would wait forever for a child that was never told to stop.
+        signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+            raise
         if pid == 0:  # the child
             code = 1
             try:
-                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGTSTP, signal.SIGTTIN):
+                for sig in FORWARDED:
                     signal.signal(sig, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
                 code = self.child_main(index)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
@@ -79,6 +90,10 @@ class Supervisor:
                 logging.shutdown()
                 os._exit(code)
         self.children[pid] = (index, time.monotonic())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)  # a pending TERM now reaches this child too
+        if self.stopping:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
     def _restart(self, index: int, pid: int, status: int, lived: float) -> None:
         how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
