@@ -28,7 +28,7 @@ from robin import config  # noqa: E402
 
 
 def main() -> None:
-    client = config.client()
+    client = config.redis_client()
     print(f"Robin {robin.__version__} demo, server {client.target.masked} ({client.target.source}), "
           f"namespace {NAMESPACE}\n")
     for key in client.redis.scan_iter(match="{" + NAMESPACE + "}:*", count=500):

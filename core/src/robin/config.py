@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from robin.keys import check_name
 
 if TYPE_CHECKING:
     from robin.client import Client
+    from robin.job import Job, JobOptions
 
 _lock = threading.Lock()
 _redis_url: str | None = None
@@ -46,8 +49,45 @@ def redis_url() -> str | None:
     return _redis_url
 
 
-def client() -> Client:
-    """The process-wide client, created on first use."""
+class Backend(Protocol):
+    """What ``Job.enqueue*`` calls.  :class:`robin.client.Client` sends to Redis; the test
+    modes of :mod:`robin.testing` run or collect jobs instead (see :func:`use_client`)."""
+
+    def enqueue(self, job: Job[..., Any] | None, name: str, args: Sequence[Any], kwargs: dict[str, Any],
+                options: JobOptions, at: float | None = None) -> str | None: ...
+
+    def enqueue_many(self, job: Job[..., Any] | None, name: str, items: Iterable[Sequence[Any]],
+                     options: JobOptions) -> list[str | None]: ...
+
+
+_override: Backend | None = None
+
+
+@contextlib.contextmanager
+def use_client(backend: Backend) -> Iterator[Backend]:
+    """Send every enqueue of this process to ``backend`` inside the ``with`` block.
+
+    This is the seam the test modes use (:mod:`robin.testing`); nesting restores the
+    previous backend on exit.
+    """
+    global _override
+    previous, _override = _override, backend
+    try:
+        yield backend
+    finally:
+        _override = previous
+
+
+def client() -> Backend:
+    """Where enqueues go: the backend installed by :func:`use_client`, else the process-wide
+    Redis client, created on first use."""
+    if _override is not None:
+        return _override
+    return redis_client()
+
+
+def redis_client() -> Client:
+    """The process-wide Redis client, created on first use (whatever :func:`use_client` says)."""
     global _client
     current = _client
     if current is not None:
