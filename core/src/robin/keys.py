@@ -17,6 +17,8 @@ Key layout (``ns`` is the namespace, ``robin`` by default)::
     {ns}:wake:<id>                 LIST  a token here interrupts a process' blocking wait
     {ns}:stat:processed[:<day>]    STRING counters, total and per UTC day
     {ns}:stat:failed[:<day>]       STRING
+    {ns}:metrics:<YYYYMMDDHH>      HASH  per job and UTC hour: executions, failures, time, histogram
+    {ns}:paused                    SET   names of paused queues (pausing itself is a plug-in's)
     {ns}:plugin:<name>:...         anything a plug-in keeps (see :meth:`Keys.plugin`)
 
 Why the braces: the namespace in braces is a Redis Cluster *hash tag*, so every key of a
@@ -52,6 +54,7 @@ class Keys:
         "dead",
         "failed",
         "namespace",
+        "paused",
         "prefix",
         "processed",
         "processes",
@@ -72,6 +75,7 @@ class Keys:
         self.processes = p + "processes"
         self.processed = p + "stat:processed"
         self.failed = p + "stat:failed"
+        self.paused = p + "paused"
 
     # Per-queue keys.  The Lua scripts build these same names from ``prefix`` (see
     # scripts/lib.lua): keep the two in step.
@@ -106,6 +110,10 @@ class Keys:
 
     def failed_on(self, day: str) -> str:
         return self.failed + ":" + day
+
+    def metrics(self, hour: str) -> str:
+        """Per-job metrics of one UTC hour, ``hour`` as ``YYYYMMDDHH``."""
+        return self.prefix + "metrics:" + hour
 
     def plugin(self, plugin: str, *parts: str) -> str:
         """A key for a plug-in's own data, in the namespace's hash slot."""

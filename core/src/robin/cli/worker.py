@@ -19,8 +19,9 @@ from robin.cli.app import state
 from robin.errors import ConfigurationError
 from robin.job import DEFAULT_QUEUE, registry
 from robin.keys import check_name
+from robin.limits import DAY
 from robin.server import resolve
-from robin.worker.settings import DAY, WorkerSettings
+from robin.worker.settings import WorkerSettings
 
 log = logging.getLogger("robin")
 

@@ -77,7 +77,9 @@ PROMOTE = Script("promote.lua")
 RECOVER = Script("recover.lua")
 UNREGISTER = Script("unregister.lua")
 HEARTBEAT = Script("heartbeat.lua")
-ALL = (PUSH, FETCH, SETTLE, PROMOTE, RECOVER, UNREGISTER, HEARTBEAT)
+MOVE = Script("move.lua")
+METRICS = Script("metrics.lua")
+ALL = (PUSH, FETCH, SETTLE, PROMOTE, RECOVER, UNREGISTER, HEARTBEAT, MOVE, METRICS)
 
 MAX_FETCH = 1000
 """The most jobs one fetch takes (fetch.lua relies on callers keeping to it)."""
@@ -141,3 +143,12 @@ def heartbeat(conn: redis.Redis, keys: Keys, identity: str, *, lease: int, info:
     existed, commands = HEARTBEAT(
         conn, [keys.process(identity), keys.processes, keys.work(identity), keys.signals(identity)], flat)
     return bool(existed), [c.decode() if isinstance(c, bytes) else str(c) for c in commands]
+
+
+def move(conn: redis.Redis, keys: Keys, zset: str, moves: Sequence[tuple[bytes | str, str, str]], *,
+         now: float, dead_max: int, dead_age: float) -> int:
+    """Move ``(member, new payload, queue or '' for dead)`` entries out of ``zset``; return how many."""
+    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age]
+    for move_ in moves:
+        flat.extend(move_)
+    return int(MOVE(conn, [zset], flat))

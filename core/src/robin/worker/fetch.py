@@ -29,6 +29,7 @@ import redis
 
 from robin import scripts
 from robin.keys import Keys
+from robin.metrics import KEEP_SECONDS, flat, hour_of
 from robin.scripts import SettleOp
 from robin.server import BLOCKING_TIMEOUT
 from robin.worker.settings import WorkerSettings
@@ -82,8 +83,8 @@ class ReliableFetch:
             stats_ttl=self.settings.stats_ttl)
         return scripts.SETTLE, keys, args
 
-    def exchange(self, ops: Sequence[SettleOp], want: int) -> list[bytes]:
-        """Settle ``ops`` and fetch up to ``want`` jobs, in one round trip.
+    def exchange(self, ops: Sequence[SettleOp], want: int, metrics: dict[str, int] | None = None) -> list[bytes]:
+        """Settle ``ops``, record ``metrics`` and fetch up to ``want`` jobs, in one round trip.
 
         Raises :class:`LeaseLost` if the fetch was refused because the lease is gone (the
         settlements were sent all the same).
@@ -91,6 +92,9 @@ class ReliableFetch:
         calls: list[tuple[scripts.Script, Sequence[str], Sequence[scripts.Arg]]] = []
         if ops:
             calls.append(self._settle_call(ops))
+        if metrics:
+            calls.append((scripts.METRICS, [self.keys.metrics(hour_of(time.time()))],
+                          [KEEP_SECONDS, *flat(metrics)]))
         if want > 0:
             order = self.queue_order()
             calls.append((scripts.FETCH, *scripts.fetch_args(
@@ -114,9 +118,17 @@ class ReliableFetch:
         scripts.pipelined(self.conn, [self._settle_call([op])])
         self.conn.srem(self.keys.started(self.identity), jid)
 
-    def wait_for_work(self, timeout: float = BLOCKING_TIMEOUT) -> bool:
-        """Block until a wake-up token arrives or ``timeout`` passes; True if woken."""
-        return self.conn.brpop(self._wait_keys, timeout=timeout) is not None
+    def wait_for_work(self, timeout: float = BLOCKING_TIMEOUT) -> str | None:
+        """Block until a wake-up token arrives or ``timeout`` passes.
+
+        Returns ``"work"`` (a queue's token), ``"wake"`` (this process' own: a remote
+        command or a stop), or None when the time ran out.
+        """
+        popped = self.conn.brpop(self._wait_keys, timeout=timeout)
+        if popped is None:
+            return None
+        key = popped[0].decode() if isinstance(popped[0], bytes) else str(popped[0])
+        return "wake" if key == self._wait_keys[0] else "work"
 
     def wake(self) -> None:
         """Interrupt this process' own blocking wait (on quiet and stop)."""

@@ -34,6 +34,7 @@ from robin import events, plugins, scripts
 from robin._version import __version__
 from robin.job import registry
 from robin.keys import Keys
+from robin.metrics import MetricsBuffer
 from robin.server import AUTH_ERRORS, CONNECTION_ERRORS, Target, check_server, connect, rejected
 from robin.worker.asyncrunner import AsyncRunner
 from robin.worker.fetch import ReliableFetch
@@ -64,16 +65,19 @@ class Launcher:
         self.heartbeat_conn: redis.Redis = connect(
             target, socket_timeout=max(1.0, min(settings.heartbeat_interval, settings.lease_ttl / 4)))
         self.stop_event = threading.Event()
+        self._beat_now = threading.Event()  # set to heartbeat (and read remote commands) at once
         self.watch = ConnectionWatch(target.masked, self.stop_event)
         self.async_runner = AsyncRunner()
         self.fetch = ReliableFetch(self.conn, self.keys, settings)
+        self.metrics = MetricsBuffer()
         self.processor = Processor(self.identity, self.async_runner.run_job, self._mark_started,
-                                   stopping=lambda: self.manager.stopped)
+                                   stopping=lambda: self.manager.stopped, metrics=self.metrics)
         self.recovery = Recovery(self.conn, self.keys, settings)
         self.poller = Poller(self.conn, self.keys, settings, self.recovery,
                              on_new_queues=self._add_queues if settings.follow_new_queues else None)
         self.manager = Manager(settings, self.fetch, self.processor.process, self.watch,
-                               renew_lease=self._beat, on_fatal=self._fatal, on_due=self.poller.hint)
+                               renew_lease=self._beat, on_fatal=self._fatal, on_due=self.poller.hint,
+                               on_wake=self._beat_now.set, metrics=self.metrics)
         self.heartbeat = Heartbeat(self.heartbeat_conn, self.keys, settings, snapshot=self.manager.snapshot,
                                    is_quiet=lambda: self.manager.quieted, started_at=time.time(),
                                    on_lease_lost=self.manager.lease_lapsed)
@@ -193,6 +197,8 @@ class Launcher:
 
     def _beat(self) -> None:
         with self._beat_lock:
+            if self.stop_event.is_set():
+                return  # unregistered (or about to be): a late beat must not list us again
             commands = self.heartbeat.beat()
         for command in commands:
             self._command(command)
@@ -200,7 +206,11 @@ class Launcher:
     def _heartbeat_loop(self) -> None:
         interval = self.settings.heartbeat_interval
         wait = interval
-        while not self.stop_event.wait(wait):
+        while not self.stop_event.is_set():
+            self._beat_now.wait(wait)
+            self._beat_now.clear()
+            if self.stop_event.is_set():
+                return
             try:
                 self._beat()
                 wait = interval
@@ -311,7 +321,9 @@ class Launcher:
             cancelled = self.async_runner.cancel_jobs()
             if cancelled:
                 log.info("cancelled %d async jobs so that their cleanup code runs", cancelled)
-        self.stop_event.set()
+        with self._beat_lock:  # no heartbeat between here and the unregistering below
+            self.stop_event.set()
+        self._beat_now.set()
         self.poller.wake()
         events.fire("shutdown", self.identity, run_async=self.async_runner.run)
         try:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import redis
 
 from robin.errors import PayloadError
+from robin.metrics import MetricsBuffer
 from robin.payload import decode, encode, quarantine
 from robin.scripts import MAX_FETCH, SettleOp
 from robin.server import CONNECTION_ERRORS
@@ -120,7 +121,8 @@ class ConnectionWatch:
 class Manager:
     def __init__(self, settings: WorkerSettings, fetch: ReliableFetch, process: Callable[[bytes], SettleOp],
                  watch: ConnectionWatch, *, renew_lease: Callable[[], None], on_fatal: Callable[[], None],
-                 on_due: Callable[[float], None] = lambda due: None) -> None:
+                 on_due: Callable[[float], None] = lambda due: None, on_wake: Callable[[], None] = lambda: None,
+                 metrics: MetricsBuffer | None = None) -> None:
         self.settings = settings
         self.fetch = fetch
         self.process = process
@@ -128,6 +130,8 @@ class Manager:
         self.renew_lease = renew_lease
         self.on_fatal = on_fatal
         self.on_due = on_due
+        self.on_wake = on_wake
+        self.metrics = metrics or MetricsBuffer()
         self.concurrency = settings.concurrency
         self.prefetch = settings.capacity - settings.concurrency
 
@@ -218,12 +222,14 @@ class Manager:
         for _ in range(attempts):
             with self._lock:
                 ops = self._take_acks()
-            if not ops:
+            metrics = self.metrics.take()
+            if not ops and not metrics:
                 return True
             try:
-                self.fetch.exchange(ops, 0)
+                self.fetch.exchange(ops, 0, metrics)
                 continue  # the fetcher may still have restored more meanwhile
             except Exception as exc:
+                self.metrics.put_back(metrics)
                 with self._lock:
                     self._restore_acks(ops)
                 log.warning("could not settle %d jobs at shutdown (%s: %s); retrying", len(ops),
@@ -372,12 +378,15 @@ class Manager:
                 ops = self._take_acks()
                 if want:
                     self._woken = False
+            metrics = self.metrics.take() if ops else None  # measurements ride along with settlements
             try:
-                raws = self.fetch.exchange(ops, want)
+                raws = self.fetch.exchange(ops, want, metrics)
             except LeaseLost:
                 self._lease_lost()
                 continue
             except Exception as exc:
+                if metrics:
+                    self.metrics.put_back(metrics)
                 with self._lock:
                     self._restore_acks(ops)
                     self._reconcile = self._reconcile or want > 0
@@ -528,7 +537,8 @@ class Manager:
                 if not self._idle or self._woken:
                     continue
             try:
-                self.fetch.wait_for_work()
+                if self.fetch.wait_for_work() == "wake":
+                    self.on_wake()  # a remote command is waiting: read it now, not at the next heartbeat
             except Exception as exc:
                 self.watch.failed(exc)
             with self._lock:

@@ -18,6 +18,7 @@ from robin.context import ExecutionContext
 from robin.errors import PayloadError, Reschedule, UnknownJobError
 from robin.job import Job, registered, registry
 from robin.log import current_job
+from robin.metrics import MetricsBuffer
 from robin.middleware import server_middleware
 from robin.payload import Payload, decode, encode, quarantine
 from robin.scripts import SettleOp
@@ -29,11 +30,13 @@ CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError)
 
 class Processor:
     def __init__(self, identity: str, run_async: Callable[[Any], Any],
-                 mark_started: Callable[[str], None], stopping: Callable[[], bool] = lambda: False) -> None:
+                 mark_started: Callable[[str], None], stopping: Callable[[], bool] = lambda: False,
+                 metrics: MetricsBuffer | None = None) -> None:
         self.identity = identity
         self.run_async = run_async
         self.mark_started = mark_started
         self.stopping = stopping
+        self.metrics = metrics or MetricsBuffer()
 
     def process(self, raw: bytes) -> SettleOp:
         try:
@@ -55,8 +58,10 @@ class Processor:
                 server_middleware.invoke(ctx, lambda: self._run(job, ctx.payload))
             else:
                 self._run(job, payload)
+            elapsed = time.monotonic() - started
+            self.metrics.record(payload["job"], elapsed, False)
             if log.isEnabledFor(logging.INFO):
-                log.info("done in %.3f s", time.monotonic() - started)
+                log.info("done in %.3f s", elapsed)
             return ("a", raw, "", "")
         except Reschedule as signal:
             return self._reschedule(ctx, signal)
@@ -66,8 +71,10 @@ class Processor:
                 log.info("cancelled by the shutdown after %.3f s; it runs again from its queue",
                          time.monotonic() - started)
                 return ("a", raw, "", "")  # a no-op: the job is no longer in flight
+            elapsed = time.monotonic() - started
+            self.metrics.record(payload["job"], elapsed, True)
             events.error(exc, ctx)
-            return retry.on_failure(ctx, exc, time.time(), time.monotonic() - started)
+            return retry.on_failure(ctx, exc, time.time(), elapsed)
         finally:
             current_job.reset(token)
 

@@ -7,7 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
-DAY = 86_400.0
+from robin.limits import DAY, DEAD_MAX_AGE, DEAD_MAX_JOBS
 
 
 @dataclass
@@ -25,8 +25,8 @@ class WorkerSettings:
     lease_ttl: float = 20.0             # a process silent this long is dead: its jobs are recovered
     recovery_interval: float = 5.0      # seconds between scans for dead processes
     max_recoveries: int = 3             # a job recovered this many times is a poison pill
-    dead_max_jobs: int = 10_000         # the dead set keeps at most this many jobs...
-    dead_max_age: float = 180 * DAY     # ...and none older than this
+    dead_max_jobs: int = DEAD_MAX_JOBS  # the dead set keeps at most this many jobs...
+    dead_max_age: float = DEAD_MAX_AGE  # ...and none older than this
     stats_ttl: int = int(5 * 365 * DAY)  # per-day statistics are kept this long
     ack_delay: float = 0.005            # acknowledgements wait at most this long to share a round trip
     tag: str = ""                       # a label shown with the process (e.g. the app name)

@@ -1,0 +1,133 @@
+"""Queues: sizes, latency, the jobs waiting, and deleting them.
+
+Everything reads in pages (``PAGE`` jobs per round trip), so a queue of a million jobs
+is never loaded at once, and clearing one uses UNLINK, which frees the memory in the
+background instead of blocking the server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from robin.api.connection import resolve
+from robin.api.records import JobRecord
+from robin.keys import check_name
+
+if TYPE_CHECKING:
+    from robin.client import Client
+
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class QueueEntry(JobRecord):
+    """A job waiting in a queue."""
+
+    def delete(self, client: Client | None = None) -> bool:
+        """Remove this job from its queue; False if it was no longer there."""
+        c = resolve(client)
+        return bool(c.redis.lrem(c.keys.queue(self.queue), 1, self.raw))
+
+
+class Queue:
+    """One queue, read live from Redis (every property is a fresh read)."""
+
+    def __init__(self, name: str, client: Client | None = None) -> None:
+        self.name = check_name("queue", name)
+        self._client = client
+
+    @property
+    def client(self) -> Client:
+        return resolve(self._client)
+
+    @property
+    def key(self) -> str:
+        return self.client.keys.queue(self.name)
+
+    @classmethod
+    def all(cls, client: Client | None = None) -> list[Queue]:
+        """Every queue that ever received a job, by name."""
+        c = resolve(client)
+        names = sorted(n.decode() if isinstance(n, bytes) else str(n) for n in c.redis.smembers(c.keys.queues))
+        return [cls(name, client) for name in names]
+
+    @property
+    def size(self) -> int:
+        return int(self.client.redis.llen(self.key))
+
+    @property
+    def latency(self) -> float:
+        """Seconds the oldest waiting job has waited (0 for an empty queue)."""
+        oldest = self.client.redis.lindex(self.key, -1)
+        return latency_of(oldest)
+
+    @property
+    def paused(self) -> bool:
+        """Whether a plug-in paused this queue (see ``{ns}:paused``)."""
+        return bool(self.client.redis.sismember(self.client.keys.paused, self.name))
+
+    def jobs(self, *, oldest_first: bool = False) -> Iterator[QueueEntry]:
+        """The waiting jobs, newest first (or oldest first), a page at a time."""
+        redis, key = self.client.redis, self.key
+        start = 0
+        while True:
+            if oldest_first:  # the oldest job is at the tail: read pages backwards
+                page = redis.lrange(key, -(start + PAGE), -(start + 1))
+                page.reverse()
+            else:
+                page = redis.lrange(key, start, start + PAGE - 1)
+            for raw in page:
+                record = JobRecord.parse(raw)
+                yield QueueEntry(record.raw, record.payload, record.valid)
+            if len(page) < PAGE:
+                return
+            start += PAGE
+
+    def __iter__(self) -> Iterator[QueueEntry]:
+        return self.jobs()
+
+    def find_job(self, jid: str) -> QueueEntry | None:
+        """The waiting job with this jid, or None (reads the queue a page at a time)."""
+        needle = jid.encode()
+        redis, key = self.client.redis, self.key
+        start = 0
+        while True:
+            page = redis.lrange(key, start, start + PAGE - 1)
+            for raw in page:
+                if needle in raw:  # cheap test first; parse only candidates
+                    record = JobRecord.parse(raw)
+                    if record.jid == jid:
+                        return QueueEntry(record.raw, record.payload, record.valid)
+            if len(page) < PAGE:
+                return None
+            start += PAGE
+
+    def delete(self, jid: str) -> bool:
+        """Remove the waiting job with this jid; False if there is none."""
+        entry = self.find_job(jid)
+        return entry.delete(self._client) if entry is not None else False
+
+    def clear(self) -> int:
+        """Remove every waiting job (in the background, with UNLINK); return how many."""
+        c = self.client
+        pipe = c.redis.pipeline(transaction=True)
+        pipe.llen(self.key)
+        pipe.unlink(self.key)
+        pipe.srem(c.keys.queues, self.name)
+        size, _, _ = pipe.execute()
+        return int(size)
+
+    def __repr__(self) -> str:
+        return f"<robin Queue {self.name}>"
+
+
+def latency_of(oldest: bytes | None, now: float | None = None) -> float:
+    if not oldest:
+        return 0.0
+    enqueued = JobRecord.parse(oldest).enqueued_at
+    if enqueued is None:
+        return 0.0
+    return max(0.0, (now or time.time()) - enqueued)

@@ -1,0 +1,82 @@
+"""Per-job execution metrics: counts, failures, time, and a histogram for percentiles.
+
+Workers add their measurements to one hash per UTC hour, ``{ns}:metrics:<YYYYMMDDHH>``,
+kept for 26 hours, with the batch of settlements they send anyway (metrics.lua in the
+same round trip).  Per job the hash holds ``<job>|n`` executions, ``<job>|f`` failures,
+``<job>|ms`` total milliseconds and ``<job>|b<i>`` the count of executions in histogram
+bucket ``i``.  Memory is bounded by (jobs x buckets x 26 hours), whatever the traffic.
+Percentiles are read from the histogram, interpolated within a bucket: approximate, but
+steady and cheap.  (A batch sent again after a lost reply counts again: metrics are
+statistics, not the delivery record.)
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections.abc import Iterable
+
+# Upper bounds of the histogram buckets, in milliseconds; the last is open.
+BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000,
+              float("inf"))
+KEEP_SECONDS = 26 * 3600
+
+
+def hour_of(when: float) -> str:
+    return time.strftime("%Y%m%d%H", time.gmtime(when))
+
+
+def bucket_of(milliseconds: float) -> int:
+    return bisect.bisect_left(BUCKETS_MS, milliseconds)
+
+
+class MetricsBuffer:
+    """Measurements of this process not sent yet; filled by processor threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fields: dict[str, int] = {}
+
+    def record(self, job: str, seconds: float, failed: bool) -> None:
+        ms = seconds * 1000.0
+        with self._lock:
+            fields = self._fields
+            fields[job + "|n"] = fields.get(job + "|n", 0) + 1
+            if failed:
+                fields[job + "|f"] = fields.get(job + "|f", 0) + 1
+            fields[job + "|ms"] = fields.get(job + "|ms", 0) + round(ms)
+            bucket = f"{job}|b{bucket_of(ms)}"
+            fields[bucket] = fields.get(bucket, 0) + 1
+
+    def take(self) -> dict[str, int]:
+        with self._lock:
+            taken, self._fields = self._fields, {}
+        return taken
+
+    def put_back(self, fields: dict[str, int]) -> None:
+        with self._lock:
+            for name, value in fields.items():
+                self._fields[name] = self._fields.get(name, 0) + value
+
+
+def percentile(histogram: list[int], fraction: float) -> float:
+    """The ``fraction`` percentile, in seconds, of a histogram over ``BUCKETS_MS``."""
+    total = sum(histogram)
+    if total == 0:
+        return 0.0
+    rank = fraction * total
+    seen = 0
+    for i, count in enumerate(histogram):
+        if count and seen + count >= rank:
+            low = BUCKETS_MS[i - 1] if i > 0 else 0.0
+            high = BUCKETS_MS[i] if BUCKETS_MS[i] != float("inf") else low * 2
+            return (low + (high - low) * (rank - seen) / count) / 1000.0
+        seen += count
+    return BUCKETS_MS[-2] / 1000.0
+
+
+def flat(fields: dict[str, int]) -> Iterable[str | int]:
+    for name, value in fields.items():
+        yield name
+        yield value
