@@ -13,14 +13,15 @@ import sys
 import typer
 
 from robin import plugins
-from robin.cli import server, worker
+from robin.cli import control, data, doctor, jobs, server, top, worker
 from robin.cli.app import app, state
 from robin.errors import RobinError
+from robin.server import CONNECTION_ERRORS
 
 log = logging.getLogger("robin")
 
-worker.register(app)
-server.register(app)
+for module in (worker, data, jobs, control, top, doctor, server):
+    module.register(app)
 
 
 def _add_plugin_commands() -> None:
@@ -43,6 +44,22 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"robin: error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except CONNECTION_ERRORS as exc:
+        if state.debug:
+            raise
+        print(f"robin: error: {_unreachable(exc)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _unreachable(exc: BaseException) -> str:
+    from robin import config
+    from robin.server import resolve, unreachable
+
+    try:
+        target = resolve(config.redis_url())
+    except RobinError as problem:
+        return str(problem)
+    return str(unreachable(target, exc, "read from the server"))
 
 
 __all__ = ["app", "main", "typer"]
