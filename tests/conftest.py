@@ -64,6 +64,16 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
         worker.kill()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_embedded_server_left_behind() -> Iterator[None]:
+    """A test that reaches the embedded server by accident must not leave a daemon running."""
+    yield
+    from robin import embedded
+
+    if embedded.ping():
+        embedded.stop()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_plugins() -> Iterator[None]:
     yield

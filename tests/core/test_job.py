@@ -191,7 +191,7 @@ def test_a_misspelt_option_gets_a_suggestion() -> None:
 
 
 def test_an_unknown_job_message_points_at_a_module_name_mismatch() -> None:
-    from robin.worker.processor import unknown_job_message
+    from robin.execution import unknown_job_message
 
     message = unknown_job_message("myapp.tests.apps.jobs.record")
     assert "but tests.apps.jobs.record is" in message and "imported the module under another name" in message

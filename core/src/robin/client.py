@@ -45,31 +45,12 @@ class Client:
     def close(self) -> None:
         self.redis.close()
 
-    # -- building ----------------------------------------------------------------------
-    def build(self, name: str, args: Sequence[Any], kwargs: dict[str, Any], options: JobOptions,
-              now: float) -> Payload:
-        """The payload of a new job (arguments are checked here)."""
-        check_arguments(args, kwargs)
-        payload: Payload = {
-            "jid": new_jid(),
-            "job": name,
-            "queue": options.queue,
-            "args": list(args),
-            "retry": options.retry,
-            "created_at": now,
-            "enqueued_at": now,
-        }
-        if kwargs:
-            payload["kwargs"] = kwargs
-        if options.payload_extra:
-            payload.update(options.payload_extra)
-        return payload
 
     # -- one job -----------------------------------------------------------------------
     def enqueue(self, job: Job[..., Any] | None, name: str, args: Sequence[Any], kwargs: dict[str, Any],
                 options: JobOptions, at: float | None = None) -> str | None:
         """Build, pass through client middleware, push; return the jid or ``None`` if stopped."""
-        payload = self.build(name, args, kwargs, options, time.time())
+        payload = build_payload(name, args, kwargs, options, time.time())
         ctx = EnqueueContext(payload, job, options.all(), at)
         if not len(client_middleware):
             return self._submit(ctx)
@@ -129,7 +110,7 @@ class Client:
             if not isinstance(item, (tuple, list)):
                 raise ArgumentError(f"enqueue_many item {i}: {type(item).__name__} given; each item "
                                     f"must be a tuple of positional arguments, e.g. (42,)")
-            payload = self.build(name, item, {}, options, time.time())
+            payload = build_payload(name, item, {}, options, time.time())
             ctx = EnqueueContext(payload, job, dict(everything), None)
             accepted: list[EnqueueContext] = []
 
@@ -164,6 +145,26 @@ class Client:
                 scripts.pipelined(self.redis, calls)
             if scheduled:
                 self.redis.zadd(self.keys.schedule, scheduled)
+
+
+def build_payload(name: str, args: Sequence[Any], kwargs: dict[str, Any], options: JobOptions,
+                  now: float) -> Payload:
+    """The payload of a new job (arguments are checked here); the test modes build theirs the same way."""
+    check_arguments(args, kwargs)
+    payload: Payload = {
+        "jid": new_jid(),
+        "job": name,
+        "queue": options.queue,
+        "args": list(args),
+        "retry": options.retry,
+        "created_at": now,
+        "enqueued_at": now,
+    }
+    if kwargs:
+        payload["kwargs"] = kwargs
+    if options.payload_extra:
+        payload.update(options.payload_extra)
+    return payload
 
 
 def _encode(payload: Payload) -> str:

@@ -268,6 +268,15 @@ class ConfiguredJob(_Enqueuer[P, R]):
         self._job = job
         self.job_options = job_options
 
+    @property
+    def job(self) -> Job[P, R]:
+        """The job these options are for."""
+        return self._job
+
+    @property
+    def name(self) -> str:
+        return self._job.name
+
     def options(self, **overrides: Any) -> ConfiguredJob[P, R]:
         return ConfiguredJob(self._job, self.job_options.merged(overrides))
 

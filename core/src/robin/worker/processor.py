@@ -15,12 +15,12 @@ from typing import Any
 
 from robin import events
 from robin.context import ExecutionContext
-from robin.errors import PayloadError, Reschedule, UnknownJobError
-from robin.job import Job, registered, registry
+from robin.errors import PayloadError, Reschedule
+from robin.execution import invoke
+from robin.job import registered
 from robin.log import current_job
 from robin.metrics import MetricsBuffer
-from robin.middleware import server_middleware
-from robin.payload import Payload, decode, encode, quarantine
+from robin.payload import decode, encode, quarantine
 from robin.scripts import SettleOp
 from robin.worker import retry
 
@@ -52,12 +52,7 @@ class Processor:
                 # Recovered before: note that it started, so that if this process dies
                 # now it is this job that counts towards the poison-pill limit.
                 self.mark_started(payload["jid"])
-            if job is None:
-                raise UnknownJobError(unknown_job_message(payload["job"]))
-            if len(server_middleware):
-                server_middleware.invoke(ctx, lambda: self._run(job, ctx.payload))
-            else:
-                self._run(job, payload)
+            invoke(ctx, self.run_async)
             elapsed = time.monotonic() - started
             self.metrics.record(payload["job"], elapsed, False)
             if log.isEnabledFor(logging.INFO):
@@ -78,13 +73,6 @@ class Processor:
         finally:
             current_job.reset(token)
 
-    def _run(self, job: Job[..., Any], payload: Payload) -> Any:
-        kwargs = payload.get("kwargs")
-        if job.is_async:
-            coroutine = job.func(*payload["args"], **kwargs) if kwargs else job.func(*payload["args"])
-            return self.run_async(coroutine)
-        return job.func(*payload["args"], **kwargs) if kwargs else job.func(*payload["args"])
-
     def _reschedule(self, ctx: ExecutionContext, signal: Reschedule) -> SettleOp:
         due = time.time() + max(0.0, signal.delay)
         payload = dict(ctx.payload)
@@ -100,14 +88,3 @@ class Processor:
         events.death(dead, exc)
         return ("d", raw, encode(dead), "")
 
-
-def unknown_job_message(name: str) -> str:
-    """Why a job name is not registered here, with the likeliest fix."""
-    function = name.rsplit(".", 1)[-1]
-    same_function = sorted(n for n in registry() if n.rsplit(".", 1)[-1] == function)
-    if same_function:
-        return (f"no job named {name!r} is registered in this worker, but {', '.join(same_function)} is: the "
-                f"worker imported the module under another name than the client did; give -r the module "
-                f"path the client imports ({name.rsplit('.', 1)[0]})")
-    return (f"no job named {name!r} is registered in this worker: start the worker with -r for the module "
-            f"that defines it, or deploy the code that defines it")
