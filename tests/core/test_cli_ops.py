@@ -200,3 +200,15 @@ def test_an_unreachable_server_is_one_clear_line(r: redis.Redis) -> None:
     assert "Traceback" not in done.stderr and "sekrit" not in done.stderr
     debug = robin("--debug", "stats", ROBIN_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     assert "Traceback" in debug.stderr
+
+
+def test_top_exits_cleanly_on_ctrl_c(r: redis.Redis) -> None:
+    import signal
+
+    top = subprocess.Popen([sys.executable, "-m", "robin", "top", "--interval", "0.2"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=subprocess_env(COLUMNS="120"), cwd=ROOT)
+    time.sleep(2.0)
+    top.send_signal(signal.SIGINT)
+    out, err = top.communicate(timeout=15)
+    assert top.returncode == 0, err
+    assert "Traceback" not in err and "Robin top" in out
