@@ -134,8 +134,8 @@ def test_disabling_plugins_turns_autoloading_off(
 
 def test_plugins_are_discovered_once_per_process(stamp_site: Path) -> None:
     first = plugins.load()
-    assert [p.distribution for p in first] == ["robin-stamp"]
-    assert [p.version for p in first] == ["1.2.0"]
+    stamp = [p for p in first if p.distribution == "robin-stamp"]  # other installed plug-ins may load too
+    assert [p.version for p in stamp] == ["1.2.0"]
     started = time.perf_counter()
     assert plugins.load() == first
     assert time.perf_counter() - started < 0.01  # cached: no second scan of sys.path

@@ -34,9 +34,43 @@ def _add_plugin_commands() -> None:
             print(f"robin: plug-in {loaded.describe()} failed to add its commands: {exc}", file=sys.stderr)
 
 
+# Commands that installed plug-ins add, and the package each comes with.  Used only to
+# answer `robin license ...` with "install robin-licensing" instead of "No such command";
+# core behaves the same whether or not these packages exist.
+KNOWN_PLUGIN_COMMANDS = {
+    "license": ("robin-licensing", "part of Robin Pro and Enterprise"),
+    "batches": ("robin-pro", "Robin Pro"),
+    "batch": ("robin-pro", "Robin Pro"),
+    "queue": ("robin-pro", "Robin Pro: pausing queues"),
+    "limiters": ("robin-enterprise", "Robin Enterprise"),
+    "periodic": ("robin-enterprise", "Robin Enterprise"),
+}
+
+
+def _command_names() -> set[str]:
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    return names | {g.name or "" for g in app.registered_groups}
+
+
+def _missing_plugin(args: list[str]) -> str | None:
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command is None or command not in KNOWN_PLUGIN_COMMANDS or command in _command_names():
+        return None
+    package, what = KNOWN_PLUGIN_COMMANDS[command]
+    if plugins.disabled():
+        return (f"`robin {command}` comes with {package} ({what}), which is not loaded: plug-ins are turned off "
+                f"(ROBIN_DISABLE_PLUGINS is set)")
+    return (f"`robin {command}` comes with {package} ({what}), which is not installed: install it from your "
+            f"Robin Pro/Enterprise package index (pip install {package}); see the installation guide")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``robin`` console script."""
     _add_plugin_commands()
+    missing = _missing_plugin(sys.argv[1:] if argv is None else argv)
+    if missing is not None:
+        print(f"robin: error: {missing}", file=sys.stderr)
+        sys.exit(1)
     try:
         app(args=argv, standalone_mode=True)
     except RobinError as exc:
