@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
+import robin
 from robin.api import DeadSet, Metrics, ProcessSet, Queue, RetrySet, ScheduledSet, Stats, Workers
 from tests.apps import jobs
 from tests.conftest import tags, wait_until
@@ -75,12 +76,45 @@ def test_a_queue_finds_deletes_and_clears(r: redis.Redis) -> None:
     assert Queue.all() == [] or [q.name for q in Queue.all()] == []
 
 
-def test_a_queue_reports_paused_and_latency(r: redis.Redis) -> None:
+def test_a_queue_reports_its_latency(r: redis.Redis) -> None:
     r.lpush(NS + "queue:slow", json.dumps({"jid": "x" * 24, "job": "j", "queue": "slow", "args": [],
                                            "enqueued_at": time.time() - 42}))
-    r.sadd(NS + "paused", "slow")
     queue = Queue("slow")
-    assert queue.paused and 41 < queue.latency < 50
+    assert 41 < queue.latency < 50
+
+
+def test_pausing_needs_a_plugin_that_provides_it(r: redis.Redis) -> None:
+    queue = Queue("default")
+    assert not queue.paused
+    with pytest.raises(robin.ConfigurationError, match="pausing a queue is a plug-in's feature \\(Robin Pro\\)"):
+        queue.pause()
+
+
+def test_a_queue_control_plugged_in_pauses_and_fetch_filters_skip(
+    r: redis.Redis, workers: Callable[..., Worker]
+) -> None:
+    from robin import queue_control
+
+    class SetControl:  # a third party's pausing, on a set of its own
+        key = "{robin}:plugin:test:paused"
+
+        def pause(self, conn: redis.Redis, keys: object, name: str) -> None:
+            conn.sadd(self.key, name)
+
+        def unpause(self, conn: redis.Redis, keys: object, name: str) -> None:
+            conn.srem(self.key, name)
+
+        def is_paused(self, conn: redis.Redis, keys: object, name: str) -> bool:
+            return bool(conn.sismember(self.key, name))
+
+    queue_control.set_queue_control(SetControl())
+    try:
+        Queue("low").pause()
+        assert Queue("low").paused and not Queue("default").paused
+        Queue("low").unpause()
+        assert not Queue("low").paused
+    finally:
+        queue_control.set_queue_control(None)
 
 
 def test_malformed_entries_do_not_break_reading(r: redis.Redis) -> None:

@@ -18,7 +18,6 @@ Key layout (``ns`` is the namespace, ``robin`` by default)::
     {ns}:stat:processed[:<day>]    STRING counters, total and per UTC day
     {ns}:stat:failed[:<day>]       STRING
     {ns}:metrics:<YYYYMMDDHH>      HASH  per job and UTC hour: executions, failures, time, histogram
-    {ns}:paused                    SET   names of paused queues (pausing itself is a plug-in's)
     {ns}:plugin:<name>:...         anything a plug-in keeps (see :meth:`Keys.plugin`)
 
 Why the braces: the namespace in braces is a Redis Cluster *hash tag*, so every key of a
@@ -54,7 +53,6 @@ class Keys:
         "dead",
         "failed",
         "namespace",
-        "paused",
         "prefix",
         "processed",
         "processes",
@@ -75,7 +73,6 @@ class Keys:
         self.processes = p + "processes"
         self.processed = p + "stat:processed"
         self.failed = p + "stat:failed"
-        self.paused = p + "paused"
 
     # Per-queue keys.  The Lua scripts build these same names from ``prefix`` (see
     # scripts/lib.lua): keep the two in step.

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from robin import queue_control
 from robin.api.connection import resolve
 from robin.api.records import JobRecord
 from robin.keys import check_name
@@ -66,8 +67,17 @@ class Queue:
 
     @property
     def paused(self) -> bool:
-        """Whether a plug-in paused this queue (see ``{ns}:paused``)."""
-        return bool(self.client.redis.sismember(self.client.keys.paused, self.name))
+        """Whether the queue is paused (always False unless a plug-in provides pausing)."""
+        control = queue_control.queue_control()
+        return control is not None and control.is_paused(self.client.redis, self.client.keys, self.name)
+
+    def pause(self) -> None:
+        """Stop every worker from fetching this queue (it keeps accepting jobs); needs a plug-in (Robin Pro)."""
+        queue_control.require_control("pausing").pause(self.client.redis, self.client.keys, self.name)
+
+    def unpause(self) -> None:
+        """Let workers fetch this queue again."""
+        queue_control.require_control("unpausing").unpause(self.client.redis, self.client.keys, self.name)
 
     def jobs(self, *, oldest_first: bool = False) -> Iterator[QueueEntry]:
         """The waiting jobs, newest first (or oldest first), a page at a time."""

@@ -30,11 +30,23 @@ def _source(name: str) -> str:
 class Script:
     """One Lua script: its source, its SHA1, and a way to run it."""
 
-    def __init__(self, name: str) -> None:
-        body = _source(name)
+    def __init__(self, name: str, body: str | None = None) -> None:
+        body = _source(name) if body is None else body
         self.name = name
         self.source = _source("lib.lua") + "\n" + body if "robin_" in body else body
         self.sha = hashlib.sha1(self.source.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_source(cls, name: str, body: str) -> Script:
+        """A plug-in's script.  Its body may call core's Lua helpers, which are then prepended:
+
+        ``robin_push(prefix, queue, payload, front)`` - put a job on a queue exactly as core
+        does (registers the queue, wakes an idle worker); ``robin_bury(prefix, payload, now,
+        max_size, max_age)`` - add to the dead set; ``robin_zadd(key, score, member)``;
+        ``robin_queue_of(payload)``.  ``prefix`` is ``Keys.prefix`` (``"{ns}:"``): keys built
+        from it share the namespace's hash slot.  Each returns false if it could not write.
+        """
+        return cls(name, body)
 
     def args(self, keys: Sequence[str], args: Sequence[Arg]) -> tuple[Any, ...]:
         return ("EVALSHA", self.sha, len(keys), *keys, *args)

@@ -21,18 +21,21 @@ round trip or two of its enqueue.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Sequence
 
 import redis
 
-from robin import scripts
+from robin import queue_control, scripts
 from robin.keys import Keys
 from robin.metrics import KEEP_SECONDS, flat, hour_of
 from robin.scripts import SettleOp
 from robin.server import BLOCKING_TIMEOUT
 from robin.worker.settings import WorkerSettings
+
+log = logging.getLogger("robin")
 
 
 def weighted_order(queues: Sequence[tuple[str, int]]) -> list[str]:
@@ -53,7 +56,28 @@ class ReliableFetch:
         self.settings = settings
         self.identity = settings.identity
         self.inflight = keys.inflight(self.identity)
+        self.skipped: frozenset[str] = frozenset()  # queues the fetch filters say to leave alone
+        self._filtered_at = float("-inf")
         self.set_queues(settings.queues)
+
+    def refresh_filters(self, force: bool = False) -> None:
+        """Ask the plug-ins' fetch filters again, if their answer is older than FILTER_TTL."""
+        filters = queue_control.fetch_filters()
+        if not filters:
+            self.skipped = frozenset()
+            return
+        now = time.monotonic()
+        if not force and now - self._filtered_at < queue_control.FILTER_TTL:
+            return
+        self._filtered_at = now
+        names = [name for name, _ in self.queues]
+        skipped: set[str] = set()
+        for fetch_filter in filters:
+            try:
+                skipped.update(fetch_filter(self.conn, self.keys, names))
+            except Exception as exc:  # a plug-in's trouble must not stop the worker: skip nothing
+                log.warning("a fetch filter failed (%s: %s); fetching from every queue", type(exc).__name__, exc)
+        self.skipped = frozenset(skipped)
 
     def set_queues(self, queues: Sequence[tuple[str, int]]) -> None:
         """Work on these queues from the next fetch on (the poller adds new ones)."""
@@ -66,14 +90,15 @@ class ReliableFetch:
         self._weights_equal = len({w for _, w in self.queues}) == 1
 
     def queue_order(self) -> list[str]:
-        """The order to take from queues in for the next fetch."""
+        """The order to take from queues in for the next fetch (without the skipped ones)."""
         if self.settings.strict:
-            return self._strict_order
-        if self._weights_equal:
+            order = self._strict_order
+        elif self._weights_equal:
             order = list(self._strict_order)
             random.shuffle(order)
-            return order
-        return weighted_order(self.queues)
+        else:
+            order = weighted_order(self.queues)
+        return [q for q in order if q not in self.skipped] if self.skipped else order
 
     def _settle_call(self, ops: Sequence[SettleOp]) -> tuple[scripts.Script, list[str], list[scripts.Arg]]:
         now = time.time()

@@ -365,34 +365,14 @@ class Manager:
                 want = self._await_round_trip()
                 if want < 0:
                     return
-                reconcile, prune = self._reconcile, self._prune
-            try:
-                if prune:
-                    self._prune_buffer()
-                if reconcile:
-                    self._reconcile_in_flight()
-            except Exception as exc:
-                self.watch.failed(exc)
+            if not self._prepare(want):
                 continue
             with self._lock:
                 ops = self._take_acks()
                 if want:
                     self._woken = False
-            metrics = self.metrics.take() if ops else None  # measurements ride along with settlements
-            try:
-                raws = self.fetch.exchange(ops, want, metrics)
-            except LeaseLost:
-                self._lease_lost()
-                continue
-            except Exception as exc:
-                if metrics:
-                    self.metrics.put_back(metrics)
-                with self._lock:
-                    self._restore_acks(ops)
-                    self._reconcile = self._reconcile or want > 0
-                    if want:
-                        self._woken = True  # try the fetch again after the pause
-                self.watch.failed(exc)
+            raws = self._round_trip(ops, want)
+            if raws is None:
                 continue
             self.watch.ok()
             with self._lock:
@@ -400,6 +380,41 @@ class Manager:
                 if not raws and want:
                     self._idle = True
                     self._waker_go.set()
+
+    def _prepare(self, want: int) -> bool:
+        """What must happen before a round trip: pruning, reconciling, asking the fetch filters."""
+        with self._lock:
+            reconcile, prune, woken = self._reconcile, self._prune, self._woken
+        try:
+            if prune:
+                self._prune_buffer()
+            if reconcile:
+                self._reconcile_in_flight()
+            if want:
+                self.fetch.refresh_filters(force=woken)  # a wake-up may mean a queue was resumed
+        except Exception as exc:
+            self.watch.failed(exc)
+            return False
+        return True
+
+    def _round_trip(self, ops: list[SettleOp], want: int) -> list[bytes] | None:
+        """Settle and fetch; None if it failed (the settlements are kept for the next try)."""
+        metrics = self.metrics.take() if ops else None  # measurements ride along with settlements
+        try:
+            return self.fetch.exchange(ops, want, metrics)
+        except LeaseLost:
+            self._lease_lost()
+            return None
+        except Exception as exc:
+            if metrics:
+                self.metrics.put_back(metrics)
+            with self._lock:
+                self._restore_acks(ops)
+                self._reconcile = self._reconcile or want > 0
+                if want:
+                    self._woken = True  # try the fetch again after the pause
+            self.watch.failed(exc)
+            return None
 
     def _accept(self, raws: list[bytes]) -> None:
         """Take fetched jobs into the buffer (or hand them straight back when quiet).
