@@ -74,6 +74,28 @@ def _no_embedded_server_left_behind() -> Iterator[None]:
         embedded.stop()
 
 
+@pytest.fixture
+def core_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As if only core were installed: no plug-in loads, and what plug-ins registered in
+    this process (options, middleware, handlers, queue control, filters) is set aside."""
+    from robin import events, middleware, options, queue_control
+
+    monkeypatch.setenv("ROBIN_DISABLE_PLUGINS", "1")
+    plugins.reset_for_tests()
+    saved = (dict(options._declared), middleware.client_middleware._entries, middleware.server_middleware._entries,
+             events._error_handlers, events._death_handlers, queue_control._control, queue_control._filters)
+    options._declared.clear()
+    middleware.client_middleware.clear()
+    middleware.server_middleware.clear()
+    events._error_handlers = events._death_handlers = ()
+    queue_control._control, queue_control._filters = None, ()
+    yield
+    options._declared.update(saved[0])
+    middleware.client_middleware._entries, middleware.server_middleware._entries = saved[1], saved[2]
+    events._error_handlers, events._death_handlers = saved[3], saved[4]
+    queue_control._control, queue_control._filters = saved[5], saved[6]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_plugins() -> Iterator[None]:
     yield

@@ -83,16 +83,14 @@ def test_a_queue_reports_its_latency(r: redis.Redis) -> None:
     assert 41 < queue.latency < 50
 
 
-def test_pausing_needs_a_plugin_that_provides_it(r: redis.Redis) -> None:
+def test_pausing_needs_a_plugin_that_provides_it(r: redis.Redis, core_only: None) -> None:
     queue = Queue("default")
     assert not queue.paused
     with pytest.raises(robin.ConfigurationError, match="pausing a queue is a plug-in's feature \\(Robin Pro\\)"):
         queue.pause()
 
 
-def test_a_queue_control_plugged_in_pauses_and_fetch_filters_skip(
-    r: redis.Redis, workers: Callable[..., Worker]
-) -> None:
+def test_a_queue_control_plugged_in_pauses(r: redis.Redis, core_only: None) -> None:
     from robin import queue_control
 
     class SetControl:  # a third party's pausing, on a set of its own
@@ -108,13 +106,10 @@ def test_a_queue_control_plugged_in_pauses_and_fetch_filters_skip(
             return bool(conn.sismember(self.key, name))
 
     queue_control.set_queue_control(SetControl())
-    try:
-        Queue("low").pause()
-        assert Queue("low").paused and not Queue("default").paused
-        Queue("low").unpause()
-        assert not Queue("low").paused
-    finally:
-        queue_control.set_queue_control(None)
+    Queue("low").pause()
+    assert Queue("low").paused and not Queue("default").paused
+    Queue("low").unpause()
+    assert not Queue("low").paused
 
 
 def test_malformed_entries_do_not_break_reading(r: redis.Redis) -> None:

@@ -121,7 +121,7 @@ def test_non_json_argument_raises_type_error_at_enqueue(r: redis.Redis) -> None:
         ({"colour": "red"}, "unknown job option 'colour'"),
     ],
 )
-def test_invalid_options_fail_at_decoration_time(options: dict, message: str) -> None:
+def test_invalid_options_fail_at_decoration_time(options: dict, message: str, core_only: None) -> None:
     with pytest.raises(robin.ConfigurationError, match=message):
         robin.job(**options)(lambda: None)
 

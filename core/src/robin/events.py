@@ -86,7 +86,8 @@ def on(name: str, handler: Handler | None = None) -> Any:
 
     def register(fn: F) -> F:
         with _lock:
-            _handlers[name] = (*_handlers[name], fn)
+            if fn not in _handlers[name]:
+                _handlers[name] = (*_handlers[name], fn)
         return fn
 
     return register(handler) if handler is not None else register
@@ -118,7 +119,8 @@ def on_error(handler: ErrorHandler) -> ErrorHandler:
     """Register ``handler(exc, ctx)``, called every time a job raises."""
     global _error_handlers
     with _lock:
-        _error_handlers = (*_error_handlers, handler)
+        if handler not in _error_handlers:  # registering twice (a plug-in set up again) is a no-op
+            _error_handlers = (*_error_handlers, handler)
     return handler
 
 
@@ -126,7 +128,8 @@ def on_death(handler: DeathHandler) -> DeathHandler:
     """Register ``handler(payload, exc)``, called when a job dies or is discarded."""
     global _death_handlers
     with _lock:
-        _death_handlers = (*_death_handlers, handler)
+        if handler not in _death_handlers:
+            _death_handlers = (*_death_handlers, handler)
     return handler
 
 

@@ -67,10 +67,16 @@ def set_queue_control(control: QueueControl | None) -> None:
 
 
 def queue_control() -> QueueControl | None:
+    from robin import plugins
+
+    plugins.load()
     return _control
 
 
 def require_control(action: str) -> QueueControl:
+    from robin import plugins  # the control may belong to a plug-in that is not loaded yet
+
+    plugins.load()
     control = _control
     if control is None:
         raise ConfigurationError(f"{action} a queue is a plug-in's feature (Robin Pro) and no plug-in provides it: "
