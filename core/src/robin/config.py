@@ -40,6 +40,24 @@ def configure(redis_url: str | None = None, namespace: str | None = None) -> Non
         old.close()
 
 
+_role = "client"
+
+
+def set_role(role: str) -> None:
+    """``robin worker`` sets ``"worker"`` before importing the application's modules."""
+    global _role
+    _role = role
+
+
+def in_worker() -> bool:
+    """True inside a ``robin worker`` process (also while it imports the modules given with -r).
+
+    Plug-ins use it to tell new work from work already queued: a worker must always be
+    able to start and finish what was enqueued, whatever a license says.
+    """
+    return _role == "worker"
+
+
 def namespace() -> str:
     return _namespace or os.environ.get("ROBIN_NAMESPACE") or "robin"
 

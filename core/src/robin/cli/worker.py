@@ -167,6 +167,7 @@ def register(app: typer.Typer) -> None:
         if lease_ttl <= heartbeat_interval:
             raise ConfigurationError("--lease-ttl must be longer than --heartbeat-interval")
         queues = [parse_queue(q) for q in queue]
+        config.set_role("worker")  # before the application's modules are imported
         import_modules(require)
         if not registry():
             if require:
