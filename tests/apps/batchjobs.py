@@ -62,3 +62,26 @@ def grow(bid: str, label: str, n: int) -> None:
     with Batch(bid).jobs():
         for i in range(n):
             work.enqueue(f"{label}-grown-{i}")
+
+
+@robin.job(retry=3, backoff=lambda attempt, exc: 0.2)
+def parent_killed_mid_block(label: str) -> None:
+    """Opens a child batch and dies inside its block on the first attempt (SIGKILL)."""
+    import os
+    import signal
+
+    attempt = conn().incr(f"test:attempts:{label}")
+    child = Batch(description=f"child of {label} (attempt {attempt})")
+    child.on("success", on_success, f"{label}-child")
+    with child.jobs():
+        work.enqueue(f"{label}-child-job-{attempt}")
+        if attempt == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+    note(tag=f"{label}-done", child=child.bid)
+
+
+@robin.job(retry=1, backoff=lambda attempt, exc: 1.5)
+def fails_then_works(tag: str) -> None:
+    if conn().incr(f"test:attempts:{tag}") == 1:
+        raise RuntimeError("first attempt fails")
+    note(tag=tag)

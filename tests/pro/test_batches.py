@@ -144,10 +144,9 @@ def test_completion_hammered_from_many_threads_fires_once(r: redis.Redis, licens
     batch = Batch(description="hammered")
     batch.on("complete", batchjobs.on_complete, "h")
     batch.on("success", batchjobs.on_success, "h")
-    jids = [f"{i:024d}" for i in range(400)]
     with batch.jobs():
-        for jid in jids:
-            batch._added(jid)
+        jids = batchjobs.work.enqueue_many([(f"h-{i}",) for i in range(400)])
+    r.delete("{robin}:queue:default")  # no worker: this test plays the workers' part
 
     def finish(part: list[str]) -> None:
         for jid in part:
@@ -155,7 +154,7 @@ def test_completion_hammered_from_many_threads_fires_once(r: redis.Redis, licens
             batch_module.record(batch.bid, jid, "success")
             batch_module.record(batch.bid, jid, "success")  # delivered twice
 
-    threads = [threading.Thread(target=finish, args=(jids[i::16],)) for i in range(16)]
+    threads = [threading.Thread(target=finish, args=(jids[i::16],)) for i in range(16)]  # type: ignore[arg-type]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -164,8 +163,69 @@ def test_completion_hammered_from_many_threads_fires_once(r: redis.Redis, licens
     events = Counter(p["batch_callback"]["event"] for p in queued)
     assert events == {"complete": 1, "success": 1}
     success = next(p for p in queued if p["batch_callback"]["event"] == "success")
-    assert success["args"][0]["pending"] == 0 and success["args"][1] == "h"
+    assert success["args"][0]["pending"] == 0 and success["args"][0]["total"] == 400 and success["args"][1] == "h"
     assert success["job"] == "tests.apps.batchjobs.on_success" and isinstance(success["enqueued_at"], float)
+
+
+def test_jobs_are_pushed_when_the_block_ends_and_not_at_all_if_it_raises(r: redis.Redis, licensed: str) -> None:
+    batch = Batch(description="deferred")
+    with batch.jobs():
+        batchjobs.work.enqueue("a")
+        batchjobs.work.enqueue_many([("b",), ("c",)])
+        assert r.llen("{robin}:queue:default") == 0  # collected, not pushed yet
+    assert r.llen("{robin}:queue:default") == 3 and Batch.status(batch.bid).total == 3
+    failed = Batch(description="raises")
+    with pytest.raises(ZeroDivisionError), failed.jobs():
+        batchjobs.work.enqueue("never")
+        1 / 0  # noqa: B018
+    assert r.llen("{robin}:queue:default") == 3
+    with pytest.raises(BatchNotFoundError):
+        Batch.status(failed.bid)  # nothing half-made is left
+
+
+def test_a_parent_killed_inside_a_child_block_is_not_stuck(
+    r: redis.Redis, licensed: str, workers: Callable[..., Worker]
+) -> None:
+    parent = Batch(description="parent of a crash")
+    parent.on("success", batchjobs.on_success, "crash-parent")
+    with parent.jobs():
+        batchjobs.parent_killed_mid_block.enqueue("crash")
+    workers("-p", "1", app=APP).ready()
+    wait_until(lambda: {c["label"] for c in callbacks(r, "success")} == {"crash-child", "crash-parent"}, timeout=40)
+    assert Batch.status(parent.bid).children == 1  # the dead attempt left no child behind
+
+
+def test_callbacks_added_inside_the_block_or_to_an_existing_batch_fire(
+    r: redis.Redis, licensed: str, workers: Callable[..., Worker]
+) -> None:
+    batch = Batch(description="late callbacks")
+    with batch.jobs():
+        batchjobs.work.enqueue("slow", 0, 1.0)
+        batch.on("complete", batchjobs.on_complete, "inside")
+    Batch(batch.bid).on("success", batchjobs.on_success, "existing")
+    workers(app=APP).ready()
+    wait_until(lambda: len(callbacks(r)) == 2, timeout=15)
+    for callback in callbacks(r):
+        assert callback["status"]["bid"] == batch.bid and callback["status"]["total"] == 1
+
+
+def test_an_unknown_bid_creates_no_batch(r: redis.Redis, unlicensed: None) -> None:
+    with Batch("no-such-batch").jobs():
+        batchjobs.work.enqueue("runs-anyway")
+    assert r.llen("{robin}:queue:default") == 1  # the job is enqueued...
+    with pytest.raises(BatchNotFoundError):
+        Batch.status("no-such-batch")  # ...but no batch was made without a license
+
+
+def test_every_batch_key_expires(r: redis.Redis, licensed: str, workers: Callable[..., Worker]) -> None:
+    parent = Batch(description="keys")
+    with parent.jobs():
+        batchjobs.doomed.enqueue("dies")
+        batchjobs.parent_step.enqueue("ttl", 1)
+    workers(app=APP).ready()
+    wait_until(lambda: r.zcard("{robin}:dead") == 1 and Batch.status(parent.bid).complete, timeout=20)
+    keys = list(r.scan_iter(match="{robin}:plugin:pro:batch:*"))
+    assert keys and all(r.ttl(k) > 0 for k in keys), [(k, r.ttl(k)) for k in keys if r.ttl(k) <= 0]
 
 
 def test_batch_data_expires_after_success_and_jobs_run_without_it(

@@ -124,3 +124,16 @@ def test_batch_commands(r: redis.Redis, licensed: str, workers: Callable[..., Wo
     assert "succeeded" in robin_cli("batches").stdout
     missing = robin_cli("batch", "nope")
     assert missing.returncode == 1 and "robin: error: no batch nope" in missing.stderr
+
+
+def test_a_retried_expiring_job_runs_however_late(
+    r: redis.Redis, licensed: str, workers: Callable[..., Worker]
+) -> None:
+    batch = Batch(description="retried expiring")
+    batch.on("success", batchjobs.on_success, "retried-expiring")
+    with batch.jobs():
+        batchjobs.fails_then_works.options(expires_in=1.0).enqueue("late-retry")
+    workers(app=APP).ready()
+    [success] = wait_until(lambda: callbacks(r, "success"), timeout=20)
+    assert "late-retry" in tags(r)  # it started once in time: its retry is not dropped
+    assert success["status"]["failures"] == 0

@@ -57,6 +57,8 @@ class Client:
         return client_middleware.invoke(ctx, lambda: self._submit(ctx))
 
     def _submit(self, ctx: EnqueueContext) -> str:
+        if ctx.push is not None:  # a middleware took over the push of this job
+            return ctx.push(ctx)
         payload = ctx.payload
         queue = payload["queue"]
         keys = self._push_keys.get(queue) if type(queue) is str else None
@@ -115,6 +117,8 @@ class Client:
             accepted: list[EnqueueContext] = []
 
             def collect(ctx: EnqueueContext = ctx, accepted: list[EnqueueContext] = accepted) -> str:
+                if ctx.push is not None:  # a middleware took over the push of this job
+                    return ctx.push(ctx)
                 accepted.append(ctx)
                 return ctx.jid
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,10 @@ class EnqueueContext(_PayloadFields):
     job: Job[..., Any] | None
     options: dict[str, Any]
     at: float | None = None
+    push: Callable[[EnqueueContext], str] | None = None
+    """Set by a middleware to replace how this job is pushed: after the whole chain ran,
+    core calls ``push(ctx)`` instead of sending the job to its queue (Robin Pro collects a
+    batch's jobs this way and pushes them together, atomically, when the block ends)."""
 
 
 @dataclass

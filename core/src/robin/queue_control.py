@@ -82,3 +82,15 @@ def require_control(action: str) -> QueueControl:
         raise ConfigurationError(f"{action} a queue is a plug-in's feature (Robin Pro) and no plug-in provides it: "
                                  f"install robin-pro (pip install robin-pro)")
     return control
+
+
+def wake_workers(conn: redis.Redis, keys: Keys, queue: str, count: int = 8) -> None:
+    """Wake up to ``count`` idle workers listening to ``queue`` (after it was resumed, say).
+
+    Workers blocked in their wait wake at once and fetch; as each takes a full batch it
+    wakes the next, so a handful of tokens reaches any number of workers.
+    """
+    pipe = conn.pipeline(transaction=True)
+    pipe.lpush(keys.ready(queue), *(["1"] * max(1, min(count, 8))))
+    pipe.ltrim(keys.ready(queue), 0, 7)
+    pipe.execute()

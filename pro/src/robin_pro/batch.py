@@ -9,23 +9,26 @@
             import_user.enqueue(row["id"])
     Batch.status(batch.bid)
 
-How it keeps "each callback fires exactly once":
+How "each callback fires exactly once" is kept:
 
-* Jobs enqueued inside ``jobs()`` carry the batch's ``bid`` (client middleware) and are
-  registered when the block ends, in one round trip.  While a block is open the batch
-  cannot finish, so a job that finishes before it is registered is still counted.
+* Jobs enqueued inside ``jobs()`` go through client middleware as usual, but are
+  collected instead of pushed (the ``ctx.push`` seam).  When the block ends, one atomic
+  script (commit.lua) creates the batch, links it to its parent, stores its callbacks,
+  registers the jobs and pushes them.  A block that raises, or whose process dies,
+  commits nothing: no batch is left half-made.  A commit sent again after a lost reply is
+  applied once.
 * Each job's outcome is recorded by server middleware (and by a death handler) in
   outcome.lua, idempotently per job: a job run twice - at-least-once delivery, a worker
   SIGKILLed mid-batch - counts once.
 * The script that sees the batch become complete or successful pushes the callback jobs
-  itself, guarded by a flag set in the same atomic step.  Callbacks are ordinary jobs:
-  they retry like any job.
+  itself, behind a flag set in the same atomic step.  Callbacks are ordinary jobs: they
+  retry like any job (they are pushed by the batch, so client middleware does not see them).
 
-Nested batches: a batch opened while a job of another batch runs is its child; the
-parent completes and succeeds only after its children do.  A running job may add jobs
-to its own batch with ``Batch(bid).jobs()``.  An empty batch fires its callbacks when
-its block ends.  Batch data expires ``SUCCESS_TTL`` after success (and in any case
-``MAX_TTL`` after creation); a batch's jobs run all the same after that.
+Nested batches: a batch made while a job of another batch runs is its child; the parent
+completes and succeeds only after its children do.  A running job may add jobs to its
+own batch with ``Batch(bid).jobs()``.  An empty batch fires its callbacks when its block
+ends.  Batch data expires ``SUCCESS_TTL`` after success (and ``MAX_TTL`` after creation in
+any case); a batch's jobs run all the same after that.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ import robin
 from robin import config
 from robin.client import build_payload
 from robin.errors import ConfigurationError, RobinError
+from robin.keys import check_name
+from robin.payload import encode
 from robin.scripts import Script
 from robin_licensing import require
 from robin_pro.keys import ProKeys
@@ -57,11 +62,13 @@ log = logging.getLogger("robin")
 EVENTS = ("complete", "success", "death")
 SUCCESS_TTL = 24 * 3600       # batch data is kept this long after success...
 MAX_TTL = 30 * 24 * 3600      # ...and at most this long in any case
-REGISTER_CHUNK = 500
+COMMIT_CHUNK = 1000
+RETRY_FOR = 30.0  # seconds a commit or an outcome is retried through server trouble
 
-OPEN = load_script("open.lua")
-REGISTER = load_script("register.lua")
+COMMIT = load_script("commit.lua")
 OUTCOME = load_script("outcome.lua")
+STATUS_MARK = "__robin_batch_status__"  # where batchlib.lua puts the status (the first argument)
+TIME_MARK = "__robin_enqueued_at__"     # and the time the callback is enqueued
 
 # The batch whose jobs() block is open in this context (enqueues join it), and the
 # batch of the job running in this context (a Batch made here is its child).
@@ -87,9 +94,23 @@ def _pro_keys() -> tuple[redis.Redis, ProKeys]:
     return client.redis, ProKeys(client.keys)
 
 
-def _run(script: Script, *args: Any) -> Any:
+def _run(script: Script, bid: str, *args: Any) -> Any:
+    """Run a batch script, retrying through connection trouble, a failover or a full server.
+
+    Safe to repeat: every batch script is idempotent.
+    """
     conn, keys = _pro_keys()
-    return script(conn, [], [keys.core.prefix, keys.prefix, *args])
+    deadline = time.monotonic() + RETRY_FOR
+    delay = 0.1
+    while True:
+        try:
+            return script(conn, [keys.batch(bid)], [keys.core.prefix, keys.prefix, bid, *args])
+        except (redis.exceptions.RedisError, OSError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("batch %s: the server failed (%s: %s); retrying", bid, type(exc).__name__, exc)
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 @dataclass(frozen=True)
@@ -129,57 +150,82 @@ class Batch:
         else:
             self.bid = bid
             self.parent = None
+        self._create = bid is None
         self.description = description
-        self.token = os.urandom(6).hex()
         self._callbacks: list[tuple[str, str]] = []
-        self._jids: list[str] = []
+        self._collected: list[tuple[str, str, str, str]] | None = None  # while a jobs() block is open
         self._lock = threading.Lock()
 
     def on(self, event: str, job: robin.Job[..., Any], *args: Any, **kwargs: Any) -> Batch:
         """Run ``job(status, *args, **kwargs)`` when ``event`` happens: complete, success or death.
 
-        ``status`` is a dict shaped like :class:`BatchStatus`.  Register callbacks before
-        ``jobs()`` (or inside it): the batch may finish as soon as the block ends.
+        ``status`` is a dict shaped like :class:`BatchStatus`.  Callbacks registered before
+        or inside a ``jobs()`` block are stored when the block ends; on an existing batch
+        (``Batch(bid).on(...)``) outside a block, at once.
         """
         if event not in EVENTS:
             raise ConfigurationError(f"unknown batch event {event!r}; use one of {', '.join(EVENTS)}")
         if not isinstance(job, robin.Job):
             raise ConfigurationError(f"a batch callback must be a @robin.job, not {type(job).__name__}")
-        mark = f"__robin_batch_status_{self.token}__"
-        payload = build_payload(job.name, (mark, *args), kwargs, job.job_options, time.time())
-        payload["enqueued_at"] = f"__robin_enqueued_at_{self.token}__"
+        payload = build_payload(job.name, (STATUS_MARK, *args), kwargs, job.job_options, time.time())
+        payload["enqueued_at"] = TIME_MARK
         payload["batch_callback"] = {"bid": self.bid, "event": event}
-        self._callbacks.append((event, json.dumps(payload, separators=(",", ":"))))
+        self._callbacks.append((event, encode(payload)))
+        if not self._create and self._collected is None:
+            self._commit([])  # an existing batch: store it now
         return self
 
     @contextlib.contextmanager
     def jobs(self) -> Iterator[Batch]:
-        """Every job enqueued inside the block (sync or async code) joins this batch."""
-        callbacks, self._callbacks = self._callbacks, []
-        flat = [item for pair in callbacks for item in pair]
-        _run(OPEN, self.bid, self.parent or "", json.dumps(self.description or None), self.token, MAX_TTL, *flat)
+        """Every job enqueued inside the block (sync or async code) joins this batch.
+
+        The jobs are pushed when the block ends, together with the batch itself, in one
+        atomic step.  If the block raises, nothing is enqueued.
+        """
+        if self._collected is not None:
+            raise ConfigurationError(f"batch {self.bid}: its jobs() block is already open")
+        collected: list[tuple[str, str, str, str]] = []
+        self._collected = collected
         token = filling.set(self)
         try:
             yield self
+        except BaseException:
+            log.warning("the jobs() block of batch %s raised: its %d jobs are not enqueued", self.bid, len(collected))
+            raise
         finally:
             filling.reset(token)
-            self._flush(close=True)
+            self._collected = None
+        self._commit(collected)
 
-    def _added(self, jid: str) -> None:
-        """Client middleware: a job of this batch was pushed."""
+    def _push(self, ctx: robin.EnqueueContext) -> str:
+        """The push of a job enqueued inside the block (core calls it, see ctx.push): collect it."""
+        payload = ctx.payload
+        queue = check_name("queue", str(payload["queue"]))
+        due = ""
+        if ctx.at is not None and ctx.at > time.time():
+            payload["at"] = payload["enqueued_at"] = ctx.at
+            due = repr(ctx.at)
         with self._lock:
-            self._jids.append(jid)
-            full = len(self._jids) >= REGISTER_CHUNK
-        if full:
-            self._flush(close=False)
+            if self._collected is None:
+                raise ConfigurationError(f"batch {self.bid}: a job was enqueued after its jobs() block ended")
+            self._collected.append((ctx.jid, queue, due, encode(payload)))
+        return ctx.jid
 
-    def _flush(self, close: bool) -> None:
-        with self._lock:
-            jids, self._jids = self._jids, []
-        chunks = [jids[i:i + REGISTER_CHUNK] for i in range(0, len(jids), REGISTER_CHUNK)] or [[]]
+    def _commit(self, jobs: list[tuple[str, str, str, str]]) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        chunks = [jobs[i:i + COMMIT_CHUNK] for i in range(0, len(jobs), COMMIT_CHUNK)] or [[]]
+        commit = os.urandom(8).hex()
         for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
-            _run(REGISTER, self.bid, "1" if close and last else "0", SUCCESS_TTL, MAX_TTL, *chunk)
+            place = "only" if len(chunks) == 1 else "first" if i == 0 else "last" if i == len(chunks) - 1 else "middle"
+            sent = callbacks if i == 0 else []
+            args: list[Any] = [f"{commit}-{i}", "1" if self._create else "0", self.parent or "",
+                               json.dumps(self.description or None), place, SUCCESS_TTL, MAX_TTL, len(sent)]
+            for event, payload in sent:
+                args += [event, payload]
+            for job in chunk:
+                args += list(job)
+            if _run(COMMIT, self.bid, *args) == -1:
+                log.warning("batch %s: its data expired; its new jobs are enqueued without it", self.bid)
 
     @staticmethod
     def status(bid: str) -> BatchStatus:
@@ -221,22 +267,15 @@ class Batch:
                 break
         return found
 
+    @property
+    def collecting(self) -> bool:
+        """True while a jobs() block of this batch is open."""
+        return self._collected is not None
+
     def __repr__(self) -> str:
         return f"<robin_pro Batch {self.bid}>"
 
 
-def record(bid: str, jid: str, outcome: str, attempts: int = 8) -> None:
-    """Record a job's outcome, retrying through short outages: an outcome must not be lost.
-
-    If it cannot be recorded at all, the caller raises, so the job runs again later.
-    """
-    delay = 0.1
-    for attempt in range(attempts):
-        try:
-            _run(OUTCOME, bid, jid, outcome, SUCCESS_TTL, MAX_TTL)
-            return
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+def record(bid: str, jid: str, outcome: str) -> None:
+    """Record a job's outcome (success, failure or death), retrying through server trouble."""
+    _run(OUTCOME, bid, jid, outcome, SUCCESS_TTL, MAX_TTL)

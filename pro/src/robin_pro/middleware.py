@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
@@ -15,19 +17,21 @@ from robin_pro.keys import ProKeys
 
 log = logging.getLogger("robin")
 
+# A job cancelled (a hard stop cancels async jobs after handing them back): no outcome.
+CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError)
+
 
 class BatchClient(robin.ClientMiddleware):
-    """Jobs enqueued inside ``batch.jobs()`` carry its bid and are registered with it."""
+    """Jobs enqueued inside ``batch.jobs()`` carry its bid and are collected, not pushed:
+    the block pushes them all when it ends (the rest of the chain still runs for them)."""
 
     def call(self, ctx: robin.EnqueueContext, call_next: Callable[[], str | None]) -> str | None:
         filling = batch.filling.get()
-        if filling is None:
-            return call_next()
+        if filling is None or not filling.collecting:
+            return call_next()  # no open block (a task that outlived it, say): an ordinary job
         ctx.payload["bid"] = filling.bid
-        jid = call_next()
-        if jid is not None:
-            filling._added(jid)
-        return jid
+        ctx.push = filling._push
+        return call_next()
 
 
 class BatchServer(robin.ServerMiddleware):
@@ -37,17 +41,31 @@ class BatchServer(robin.ServerMiddleware):
         bid = ctx.payload.get("bid")
         if not isinstance(bid, str) or not bid:
             return call_next()
+        if ctx.payload.get("batch_outcome") == "success":
+            # It ran and succeeded before, but its outcome could not be recorded then.
+            batch.record(bid, ctx.jid, "success")
+            return None
         token = batch.running_bid.set(bid)  # a Batch made by this job is a child of this one
         try:
             result = call_next()
-        except Reschedule:
+        except (Reschedule, *CANCELLED):
             raise  # not an outcome: it runs again later
         except BaseException:
-            batch.record(bid, ctx.jid, "failure")
+            try:
+                batch.record(bid, ctx.jid, "failure")
+            except Exception:
+                log.exception("could not record the failure in batch %s; its next attempt will be", bid)
             raise
         finally:
             batch.running_bid.reset(token)
-        batch.record(bid, ctx.jid, "success")
+        try:
+            batch.record(bid, ctx.jid, "success")
+        except Exception as exc:
+            # The job succeeded; running it again would be wrong.  It comes back only to
+            # have its outcome recorded.
+            ctx.payload["batch_outcome"] = "success"
+            raise Reschedule(5.0, f"recording its success in batch {bid} failed ({exc}); it is recorded "
+                                  f"later, the job does not run again") from exc
         return result
 
 
@@ -81,11 +99,16 @@ class ExpiryClient(robin.ClientMiddleware):
 
 
 class ExpiryServer(robin.ServerMiddleware):
-    """Drops a job that did not start before its ``expires_at`` (inside a batch: a success)."""
+    """Drops a job that did not start before its ``expires_at`` (inside a batch: a success).
+
+    Only a job that never started: a retry or a recovered job has started once already,
+    so it runs (and fails or succeeds for real) however late it is.
+    """
 
     def call(self, ctx: robin.ExecutionContext, call_next: Callable[[], Any]) -> Any:
         expires_at = ctx.payload.get("expires_at")
-        if isinstance(expires_at, (int, float)) and time.time() > expires_at:
+        started_before = ctx.payload.get("retry_count") or ctx.payload.get("recovered")
+        if isinstance(expires_at, (int, float)) and not started_before and time.time() > expires_at:
             late = time.time() - float(expires_at)
             log.info("expired %.1f s ago (expires_in=%s): dropped without running", late,
                      ctx.payload.get("expires_in"))

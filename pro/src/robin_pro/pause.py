@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import redis
 
+from robin import queue_control
 from robin.keys import Keys
 from robin_licensing import require
 from robin_pro.keys import ProKeys
@@ -24,11 +25,8 @@ class ProQueueControl:
         conn.sadd(ProKeys(keys).paused, name)
 
     def unpause(self, conn: redis.Redis, keys: Keys, name: str) -> None:
-        pipe = conn.pipeline(transaction=True)
-        pipe.srem(ProKeys(keys).paused, name)
-        pipe.lpush(keys.ready(name), "1")  # wake idle workers: the queue may hold jobs
-        pipe.ltrim(keys.ready(name), 0, 7)
-        pipe.execute()
+        conn.srem(ProKeys(keys).paused, name)
+        queue_control.wake_workers(conn, keys, name)  # the queue may hold jobs: wake idle workers
 
     def is_paused(self, conn: redis.Redis, keys: Keys, name: str) -> bool:
         return bool(conn.sismember(ProKeys(keys).paused, name))

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import redis
 
+from robin import events
 from robin.errors import PayloadError
 from robin.metrics import MetricsBuffer
 from robin.payload import decode, encode, quarantine
@@ -602,6 +603,7 @@ def _internal_error(raw: bytes, exc: BaseException) -> SettleOp:
         log.error("internal error while processing a job; it goes to the dead set", exc_info=exc)
         dead = quarantine(raw, reason, _queue_of(raw), time.time())
         dead["dead_reason"] = reason
+        events.death(dead, exc)  # plug-ins must hear of every death (a batch's death callback...)
         return ("d", raw, encode(dead), "")
     except BaseException:
         text = raw.decode("utf-8", "replace")

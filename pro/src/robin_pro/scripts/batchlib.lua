@@ -14,7 +14,15 @@ local function bkey(pp, bid, part)
 end
 
 local BATCH_PARTS = {'jids', 'ran', 'succeeded', 'failed', 'dead', 'children', 'children_complete',
-                     'children_succeeded', 'cb:complete', 'cb:success', 'cb:death'}
+                     'children_succeeded', 'cb:complete', 'cb:success', 'cb:death', 'commits'}
+
+-- Every key of a batch lives at most MAX_TTL (a batch that never succeeds must not stay
+-- forever): a key created without a time to live gets one here.
+local function touch(key, ttl)
+  if redis.call('TTL', key) == -1 then
+    redis.call('EXPIRE', key, ttl)
+  end
+end
 
 -- Give every key of a batch a time to live (they are all created without one).
 local function batch_expire(pp, bid, ttl)
@@ -49,18 +57,16 @@ local function batch_status(pp, bid)
     .. ',"created_at":' .. (redis.call('HGET', meta, 'created_at') or '0') .. '}'
 end
 
--- Push the callbacks of `event`, once ever.  Each stored payload carries two markers
--- (the token of this batch): one where the status object goes (the first argument),
--- and one for the time the callback is enqueued.
+-- Push the callbacks of `event`, once ever.  Each stored payload carries two markers:
+-- one where the status object goes (the first argument), one for the time it is enqueued.
 local function batch_fire(ns, pp, bid, event, now)
   local meta = bkey(pp, bid)
   if redis.call('HSETNX', meta, 'fired_' .. event, now) == 0 then
     return false
   end
-  local token = redis.call('HGET', meta, 'token') or ''
   local status = batch_status(pp, bid)
-  local status_mark = '"__robin_batch_status_' .. token .. '__"'
-  local time_mark = '"__robin_enqueued_at_' .. token .. '__"'
+  local status_mark = '"__robin_batch_status__"'
+  local time_mark = '"__robin_enqueued_at__"'
   for _, template in ipairs(redis.call('LRANGE', bkey(pp, bid, 'cb:' .. event), 0, -1)) do
     local payload = template
     local i, j = string.find(payload, status_mark, 1, true)
@@ -74,7 +80,7 @@ end
 
 local batch_check
 -- See whether a batch (then its parent, and so on) just became complete or successful.
-batch_check = function(ns, pp, bid, now, success_ttl, depth)
+batch_check = function(ns, pp, bid, now, success_ttl, max_ttl, depth)
   local meta = bkey(pp, bid)
   if depth > 50 or redis.call('EXISTS', meta) == 0 then
     return
@@ -92,15 +98,21 @@ batch_check = function(ns, pp, bid, now, success_ttl, depth)
   local changed = false
   if complete and batch_fire(ns, pp, bid, 'complete', now) then
     changed = true
-    if parent ~= '' then redis.call('SADD', bkey(pp, parent, 'children_complete'), bid) end
+    if parent ~= '' then
+      redis.call('SADD', bkey(pp, parent, 'children_complete'), bid)
+      touch(bkey(pp, parent, 'children_complete'), max_ttl)
+    end
   end
   if succeeded and batch_fire(ns, pp, bid, 'success', now) then
     changed = true
-    if parent ~= '' then redis.call('SADD', bkey(pp, parent, 'children_succeeded'), bid) end
+    if parent ~= '' then
+      redis.call('SADD', bkey(pp, parent, 'children_succeeded'), bid)
+      touch(bkey(pp, parent, 'children_succeeded'), max_ttl)
+    end
     batch_expire(pp, bid, success_ttl)  -- done: its data may go after the retention period
   end
   if changed and parent ~= '' then
-    batch_check(ns, pp, parent, now, success_ttl, depth + 1)
+    batch_check(ns, pp, parent, now, success_ttl, max_ttl, depth + 1)
   end
 end
 
