@@ -64,6 +64,20 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
         worker.kill()
 
 
+@pytest.fixture
+def unlicensed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No license anywhere (for the paid packages' gates)."""
+    from robin_licensing import gate
+
+    for variable in ("ROBIN_LICENSE", "ROBIN_LICENSE_FILE", "ROBIN_LICENSE_MODE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr("robin_licensing.store.SYSTEM_FILE", tmp_path / "no-system-license")
+    gate.refresh()
+    yield
+    gate.refresh()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_embedded_server_left_behind() -> Iterator[None]:
     """A test that reaches the embedded server by accident must not leave a daemon running."""

@@ -24,17 +24,6 @@ def licensed(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[str]:
     gate.refresh()
 
 
-@pytest.fixture
-def unlicensed(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[None]:
-    for variable in ("ROBIN_LICENSE", "ROBIN_LICENSE_FILE", "ROBIN_LICENSE_MODE"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr("robin_licensing.store.SYSTEM_FILE", tmp_path / "no-system-license")
-    gate.refresh()
-    yield
-    gate.refresh()
-
-
 def callbacks(r: redis.Redis, event: str | None = None) -> list[dict[str, Any]]:
     found = [json.loads(x) for x in r.lrange("test:callbacks", 0, -1)]
     return [c for c in found if event is None or c["event"] == event]

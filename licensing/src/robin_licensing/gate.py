@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -83,9 +84,20 @@ def require(feature: str) -> License:
         raise LicenseError(f"{what} needs {needs}, and the license expired on {license_.expires_on} (the 30-day "
                            f"grace period is over): renew it and activate the new key (`{ACTIVATE}`); jobs "
                            f"already queued keep running")
-    for warning in license_.warnings(now):
-        log.warning("%s", warning)
+    _warn_once(license_.warnings(now))
     return license_
+
+
+_warned: dict[str, float] = {}
+
+
+def _warn_once(warnings: list[str], every: float = 3600.0) -> None:
+    """Log each warning at most once an ``every`` seconds: require() runs on every new use."""
+    now = time.monotonic()
+    for warning in warnings:
+        if now - _warned.get(warning, -every) >= every:
+            _warned[warning] = now
+            log.warning("%s", warning)
 
 
 def status_line(tier: str, version: str, processes: int | None = None) -> str:

@@ -1,0 +1,3 @@
+"""The version of Robin Enterprise (the same as Robin's)."""
+
+__version__ = "1.0.0"

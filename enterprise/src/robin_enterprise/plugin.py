@@ -1,0 +1,47 @@
+"""Robin Enterprise as a Robin plug-in: what it adds, and only through core's public seams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import robin
+from robin_enterprise._version import __version__
+
+
+def setup() -> None:
+    from robin_enterprise import middleware, periodic, unique
+
+    robin.declare_option(robin.OptionSpec("unique_for", provider="robin-enterprise", validate=unique.seconds,
+                                          description="drop duplicates of this job for this long"))
+    robin.declare_option(robin.OptionSpec("unique_until", provider="robin-enterprise", validate=unique.until,
+                                          description='"success" (default) or "start": when the lock goes'))
+    robin.declare_option(robin.OptionSpec("unique_key", provider="robin-enterprise", validate=unique.key_option,
+                                          in_payload=False, description="the job's identity: a string or callable"))
+    robin.client_middleware.add(unique.UniqueClient)
+    robin.server_middleware.add(unique.UniqueServer)
+    robin.server_middleware.add(middleware.OverLimitServer)
+    robin.on_death(unique.on_death)
+    robin.define_event("leader")
+    robin.on("startup", periodic.start)
+    robin.on("shutdown", periodic.stop)
+
+
+def status() -> str:
+    from robin.api import ProcessSet
+    from robin_licensing import status_line
+
+    try:
+        processes: int | None = ProcessSet().size
+    except Exception:
+        processes = None
+    return status_line("enterprise", __version__, processes)
+
+
+def add_commands(app: Any) -> None:
+    from robin_enterprise.cli import add_commands as add
+
+    add(app)
+
+
+plugin = robin.Plugin(name="Robin Enterprise", robin_major=int(__version__.split(".")[0]), setup=setup,
+                      cli=add_commands, status=status)
