@@ -9,7 +9,7 @@
 
 The first run creates .venv/ with every package of this repository installed in
 editable mode, plus the development tools; later runs reuse it and reinstall only when
-a pyproject.toml changed.
+a pyproject.toml, a setup.py or VERSION changed.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def installable() -> list[str]:
 
 def fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in [*sorted(ROOT.glob("*/pyproject.toml")), ROOT / "pyproject.toml", Path(__file__)]:
+    build_files = sorted([*ROOT.glob("*/pyproject.toml"), *ROOT.glob("*/setup.py")])
+    for path in [*build_files, ROOT / "pyproject.toml", ROOT / "VERSION", Path(__file__)]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
