@@ -53,6 +53,14 @@ class UnknownJobError(RobinError):
     """
 
 
+class PluginMissingError(RobinError):
+    """A job needs a plug-in (it says which in its payload) that this worker has not loaded.
+
+    See :mod:`robin.needs`.  Retried like any failure: a deploy that installs the plug-in
+    on the workers runs it.
+    """
+
+
 class PoisonPillError(RobinError):
     """A job was running every time its worker process died, too many times in a row."""
 

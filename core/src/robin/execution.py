@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from robin import needs
 from robin.context import ExecutionContext
 from robin.errors import UnknownJobError
 from robin.job import Job, registry
@@ -22,11 +23,15 @@ def invoke(ctx: ExecutionContext, run_async: RunAsync) -> Any:
     """Run ``ctx``'s job wrapped by server middleware; raise what it raises.
 
     An unregistered job raises :class:`UnknownJobError` (nothing a payload names is ever
-    imported).  Async jobs run through ``run_async`` (the caller's event loop).
+    imported); one that needs a plug-in this process has not loaded raises
+    :class:`PluginMissingError` (see :mod:`robin.needs`).  Async jobs run through
+    ``run_async`` (the caller's event loop).
     """
     job = ctx.job
     if job is None:
         raise UnknownJobError(unknown_job_message(ctx.job_name))
+    if "needs" in ctx.payload or "uses" in ctx.payload:
+        needs.check(ctx.payload)  # a job that depends on a plug-in this process lacks
     if not len(server_middleware):
         return call(job, ctx.payload, run_async)
     return server_middleware.invoke(ctx, lambda: call(job, ctx.payload, run_async))

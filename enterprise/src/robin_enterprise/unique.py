@@ -29,8 +29,9 @@ from datetime import timedelta
 from typing import Any
 
 import robin
-from robin import config
+from robin import config, needs
 from robin.scripts import Script
+from robin_enterprise._version import DISTRIBUTION
 from robin_enterprise.keys import EnterpriseKeys
 from robin_licensing import require
 
@@ -111,6 +112,7 @@ class UniqueClient(robin.ClientMiddleware):
                      holder.decode() if holder else "another job", float(unique_for))
             return None
         ctx.payload["unique_digest"] = digest
+        needs.mark(ctx.payload, "unique", DISTRIBUTION, required=False)  # without it the lock just expires
         try:
             return call_next()
         except BaseException:

@@ -1,3 +1,6 @@
-"""The version of Robin Pro (the same as Robin's)."""
+"""The version of robin-pro, from its installed metadata (set in the repository's VERSION file)."""
 
-__version__ = "1.0.0"
+from importlib import metadata
+
+DISTRIBUTION = "robin-pro"
+__version__ = metadata.version(DISTRIBUTION)

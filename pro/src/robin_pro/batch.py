@@ -47,13 +47,14 @@ from typing import Any
 import redis
 
 import robin
-from robin import config
+from robin import config, needs
 from robin.client import build_payload
 from robin.errors import ConfigurationError, RobinError
 from robin.keys import check_name
 from robin.payload import encode
 from robin.scripts import Script
 from robin_licensing import require
+from robin_pro._version import DISTRIBUTION
 from robin_pro.keys import ProKeys
 from robin_pro.scripts import load_script
 
@@ -170,6 +171,7 @@ class Batch:
         payload = build_payload(job.name, (STATUS_MARK, *args), kwargs, job.job_options, time.time())
         payload["enqueued_at"] = TIME_MARK
         payload["batch_callback"] = {"bid": self.bid, "event": event}
+        needs.mark(payload, "batch callback", DISTRIBUTION, required=True)  # Pro fills in its status
         self._callbacks.append((event, encode(payload)))
         if not self._create and self._collected is None:
             self._commit([])  # an existing batch: store it now

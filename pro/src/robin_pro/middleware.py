@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import robin
+from robin import needs
 from robin.errors import Reschedule
 from robin_licensing import require
 from robin_pro import batch
+from robin_pro._version import DISTRIBUTION
 from robin_pro.keys import ProKeys
 
 log = logging.getLogger("robin")
@@ -30,6 +32,8 @@ class BatchClient(robin.ClientMiddleware):
         if filling is None or not filling.collecting:
             return call_next()  # no open block (a task that outlived it, say): an ordinary job
         ctx.payload["bid"] = filling.bid
+        # Without Pro, a worker must not run it: the batch would wait for it forever.
+        needs.mark(ctx.payload, "batch", DISTRIBUTION, required=True)
         ctx.push = filling._push
         return call_next()
 
@@ -95,6 +99,7 @@ class ExpiryClient(robin.ClientMiddleware):
             require("expiring")  # new work using a paid feature
             start = ctx.at if ctx.at is not None else time.time()
             ctx.payload["expires_at"] = max(start, time.time()) + float(expires_in)
+            needs.mark(ctx.payload, "expires_in", DISTRIBUTION, required=False)  # runs late without Pro
         return call_next()
 
 

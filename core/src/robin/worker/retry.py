@@ -22,7 +22,7 @@ from typing import Any
 
 from robin import events
 from robin.context import ExecutionContext
-from robin.errors import UnknownJobError
+from robin.errors import PluginMissingError, UnknownJobError
 from robin.job import DEFAULT_RETRY
 from robin.payload import Payload, encode
 from robin.scripts import SettleOp
@@ -61,15 +61,15 @@ def record_failure(payload: Payload, exc: BaseException, now: float) -> None:
 def on_failure(ctx: ExecutionContext, exc: BaseException, now: float, elapsed: float) -> SettleOp:
     """Decide the fate of a failed job; return the settle operation that carries it out.
 
-    Every failure is logged at WARNING with its traceback (an unregistered job's without:
-    the trace would only show Robin's own code).
+    Every failure is logged at WARNING with its traceback (not for an unregistered job
+    or one whose plug-in is missing: the trace would only show Robin's own code).
     """
     payload = dict(ctx.payload)
     record_failure(payload, exc, now)
     payload.pop("recovered", None)  # it raised instead of killing its process: no longer a suspect
     failures = payload["retry_count"]
     allowed: Any = payload.get("retry", DEFAULT_RETRY)
-    trace = None if isinstance(exc, UnknownJobError) else exc
+    trace = None if isinstance(exc, (UnknownJobError, PluginMissingError)) else exc
     failed = f"failed after {elapsed:.3f} s ({payload['error_class']}: {payload['error_message'][:300]})"
     if allowed is False:
         log.warning("%s; discarded (retry=False)", failed, exc_info=trace)
