@@ -113,7 +113,7 @@ def test_names_and_arguments_are_validated(enterprise: str) -> None:
 
 
 def test_declaring_a_limiter_needs_an_enterprise_license(unlicensed: None) -> None:
-    with pytest.raises(LicenseError, match="Rate limiters needs Robin Enterprise"):
+    with pytest.raises(LicenseError, match="Robin Enterprise is required for rate limiters"):
         limiter.concurrent("unlicensed", 1)
 
 

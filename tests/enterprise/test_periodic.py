@@ -111,7 +111,7 @@ def test_registering_needs_an_enterprise_license(unlicensed: None) -> None:
 
     tick = registered("tests.apps.jobs.record")
     assert tick is not None
-    with pytest.raises(LicenseError, match="Periodic jobs needs Robin Enterprise"):
+    with pytest.raises(LicenseError, match="Robin Enterprise is required for periodic jobs"):
         periodic.every(5, tick, args=("x",))
 
 

@@ -137,7 +137,7 @@ def test_racing_clients_exactly_one_wins(r: redis.Redis, enterprise: str) -> Non
 def test_unique_jobs_need_an_enterprise_license(r: redis.Redis, unlicensed: None) -> None:
     from tests.apps import jobs
 
-    with pytest.raises(LicenseError, match="Unique jobs needs Robin Enterprise"):
+    with pytest.raises(LicenseError, match="Robin Enterprise is required for unique jobs"):
         jobs.record.options(unique_for=60).enqueue("x")
     with pytest.raises(robin.ConfigurationError, match="unique_until='later' is invalid"):
         jobs.record.options(unique_until="later")

@@ -24,7 +24,7 @@ def test_no_license_names_the_feature_the_tier_and_the_command(licensing_home: P
     with pytest.raises(LicenseError) as caught:
         require("batches")
     message = str(caught.value)
-    assert message.startswith("Batches needs Robin Pro, and no license is active")
+    assert message.startswith("Robin Pro is required for batches, and no license is active")
     assert "robin license activate -" in message
     assert isinstance(caught.value, robin.RobinError)
 
@@ -33,8 +33,8 @@ def test_a_pro_license_unlocks_pro_not_enterprise(licensing_home: Path, monkeypa
                                                  key: Callable[..., str]) -> None:
     monkeypatch.setenv("ROBIN_LICENSE", key(tier="pro"))
     assert require("batches").tier == "pro" and require("pro").customer == "Acme Inc"
-    with pytest.raises(LicenseError, match="Rate limiters needs Robin Enterprise, but the active license is for "
-                                           "Robin Pro"):
+    with pytest.raises(LicenseError, match="Robin Enterprise is required for rate limiters, but the active license "
+                                           "is for Robin Pro"):
         require("limiters")
 
 
@@ -110,8 +110,8 @@ def test_lookup_order(licensing_home: Path, monkeypatch: pytest.MonkeyPatch, key
 
 def test_an_invalid_configured_key_says_where_it_was(licensing_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROBIN_LICENSE", "robin1.garbage")
-    with pytest.raises(LicenseError, match="Batches needs Robin Pro, and the license key in ROBIN_LICENSE is not "
-                                           "valid: the license key is damaged"):
+    with pytest.raises(LicenseError, match="Robin Pro is required for batches, and the license key in ROBIN_LICENSE "
+                                           "is not valid: the license key is damaged"):
         require("batches")
 
 

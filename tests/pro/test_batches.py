@@ -262,7 +262,7 @@ def test_new_batches_need_a_license_but_running_ones_carry_on(
     from robin_licensing import gate
 
     gate.refresh()
-    with pytest.raises(LicenseError, match=r"Batches needs Robin Pro.*robin license activate -"):
+    with pytest.raises(LicenseError, match=r"Robin Pro is required for batches.*robin license activate -"):
         Batch(description="new work")
     worker = workers(app=APP).ready()  # a worker without any license
     assert "Robin Pro 1.0.0 is not licensed" in worker.log()

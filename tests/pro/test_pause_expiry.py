@@ -58,7 +58,7 @@ def test_pause_and_unpause_from_the_cli(r: redis.Redis, licensed: str) -> None:
 
 
 def test_pausing_needs_a_license_unpausing_never(r: redis.Redis, unlicensed: None) -> None:
-    with pytest.raises(LicenseError, match="Pausing queues needs Robin Pro"):
+    with pytest.raises(LicenseError, match="Robin Pro is required for pausing queues"):
         Queue("low").pause()
     Queue("low").unpause()  # resuming work must always be possible
 
@@ -103,7 +103,7 @@ def test_an_expired_job_in_a_batch_counts_as_a_success(
 
 
 def test_expiring_jobs_need_a_license_at_enqueue(r: redis.Redis, unlicensed: None) -> None:
-    with pytest.raises(LicenseError, match="Expiring jobs \\(expires_in\\) needs Robin Pro"):
+    with pytest.raises(LicenseError, match="Robin Pro is required for expiring jobs \\(expires_in\\)"):
         jobs.record.options(expires_in=10).enqueue("x")
     with pytest.raises(robin.ConfigurationError, match="expires_in=-1 is invalid"):
         jobs.record.options(expires_in=-1)

@@ -24,10 +24,11 @@ from robin_licensing.license import FEATURE_TIER, TIERS, License
 log = logging.getLogger("robin")
 
 PRODUCTS = {"pro": "Robin Pro", "enterprise": "Robin Enterprise"}
+# How a message names a feature: "Robin Pro is required for batches, and ..."
 FEATURE_NAMES = {
-    "pro": "Robin Pro", "enterprise": "Robin Enterprise", "batches": "Batches", "pause": "Pausing queues",
-    "expiring": "Expiring jobs (expires_in)", "limiters": "Rate limiters", "unique": "Unique jobs",
-    "periodic": "Periodic jobs",
+    "pro": "this", "enterprise": "this", "batches": "batches", "pause": "pausing queues",
+    "expiring": "expiring jobs (expires_in)", "limiters": "rate limiters", "unique": "unique jobs",
+    "periodic": "periodic jobs",
 }
 
 clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - tests put in their own
@@ -70,20 +71,20 @@ def require(feature: str) -> License:
     try:
         license_ = current()
     except LicenseError as exc:
-        raise LicenseError(f"{what} needs {needs}, and {exc}") from None
+        raise LicenseError(f"{needs} is required for {what}, and {exc}") from None
     if license_ is None:
-        raise LicenseError(f"{what} needs {needs}, and no license is active: activate your license key with "
+        raise LicenseError(f"{needs} is required for {what}, and no license is active: activate your license key with "
                            f"`{ACTIVATE}` (then paste the key), or set ROBIN_LICENSE; no key yet? {needs} is sold "
                            f"per organization by the Robin vendor")
     if feature not in license_.features:
-        raise LicenseError(f"{what} needs {needs}, but the active license is for {PRODUCTS[license_.tier]} "
+        raise LicenseError(f"{needs} is required for {what}, but the active license is for {PRODUCTS[license_.tier]} "
                            f"({license_.describe()}): upgrade the subscription and activate the new key "
                            f"(`{ACTIVATE}`)")
     now = clock()
     if not license_.usable(now):
-        raise LicenseError(f"{what} needs {needs}, and the license expired on {license_.expires_on} (the 30-day "
-                           f"grace period is over): renew it and activate the new key (`{ACTIVATE}`); jobs "
-                           f"already queued keep running")
+        raise LicenseError(f"{needs} is required for {what}, and the license expired on {license_.expires_on} "
+                           f"(the 30-day grace period is over): renew it and activate the new key (`{ACTIVATE}`); "
+                           f"jobs already queued keep running")
     _warn_once(license_.warnings(now))
     return license_
 

@@ -60,8 +60,12 @@ def _missing_plugin(args: list[str]) -> str | None:
     if plugins.disabled():
         return (f"`robin {command}` comes with {package} ({what}), which is not loaded: plug-ins are turned off "
                 f"(ROBIN_DISABLE_PLUGINS is set)")
-    return (f"`robin {command}` comes with {package} ({what}), which is not installed: install it from your "
-            f"Robin Pro/Enterprise package index (pip install {package}); see the installation guide")
+    wanted = "robin-pro (or robin-enterprise), which bring it," if package == "robin-licensing" else package
+    return (f"`robin {command}` comes with {package} ({what}), which is not installed. Robin Pro and "
+            f"Robin Enterprise are sold per organization: a subscription gives you a license key and a "
+            f"private package index; install {wanted} from that index "
+            f"(pip install --index-url YOUR-INDEX-URL {wanted.split()[0]}), then run `robin license activate -`; "
+            f"see docs/install.md in Robin's repository")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,6 +43,10 @@ def _show_set(title: str, kind: type[JobSet], limit: int, as_json: bool, when: s
           caption=f"showing {len(rows)} of {size:,}" if size > len(rows) else None)
 
 
+# `robin jobs dead` reads a queue named "dead"; the user most likely meant the set.
+SET_COMMANDS = {"dead": "dead", "retry": "retries", "retries": "retries", "scheduled": "scheduled"}
+
+
 def list_jobs(queue: str = typer.Argument(..., help="Queue name."), limit: int = LIMIT_OPTION,
               oldest: bool = typer.Option(False, "--oldest", help="Oldest first (the next to run)."),
               as_json: bool = JSON_OPTION) -> None:
@@ -56,6 +60,9 @@ def list_jobs(queue: str = typer.Argument(..., help="Queue name."), limit: int =
     table(f"Queue {queue} ({q.size:,})", ["enqueued", "jid", "job", "args"],
           [(ago(e.enqueued_at, now), e.jid, e.job, e.display_args(70)) for e in entries],
           caption=f"showing {len(entries)} of {q.size:,}" if q.size > len(entries) else None)
+    if not entries and queue in SET_COMMANDS:
+        console.print(f"(no queue is named {queue!r}; the {queue} set is listed by `robin {SET_COMMANDS[queue]}`)")
+
 
 def scheduled(limit: int = LIMIT_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Jobs waiting for their time, soonest first."""
