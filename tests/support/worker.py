@@ -27,15 +27,15 @@ class Worker:
     """One ``robin worker`` (or supervisor) process with its log in a file."""
 
     def __init__(self, log_path: Path, *args: str, app: str = "tests.apps.jobs", fast: bool = True,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, python: str = sys.executable, cwd: Path = ROOT) -> None:
         self.log_path = log_path
-        command = [sys.executable, "-m", "robin", "worker"]
+        command = [python, "-m", "robin", "worker"]
         if app:
             command += ["-r", app]
         command += [*(FAST if fast else []), *args]
         self.command = command
         with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env or subprocess_env(),
+            self.process = subprocess.Popen(command, cwd=cwd, env=env or subprocess_env(),
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     @property
