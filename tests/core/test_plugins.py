@@ -139,3 +139,19 @@ def test_plugins_are_discovered_once_per_process(stamp_site: Path) -> None:
     started = time.perf_counter()
     assert plugins.load() == first
     assert time.perf_counter() - started < 0.01  # cached: no second scan of sys.path
+
+
+def test_plugins_are_set_up_by_name_or_after_those_they_name(caplog: pytest.LogCaptureFixture) -> None:
+    def found(name: str, after: tuple[str, ...] = ()) -> tuple[robin.Plugin, str, str]:
+        return robin.Plugin(name=name, robin_major=1, after=after), name, "1.0"
+
+    def order(*items: tuple[robin.Plugin, str, str]) -> list[str]:
+        return [dist for _, dist, _ in plugins._setup_order(list(items))]
+
+    # Whatever order the entry points were found in: by name...
+    assert order(found("zeta"), found("alpha"), found("mid")) == ["alpha", "mid", "zeta"]
+    # ...except that `after` wins (spelled any way pip accepts), and absent names are ignored.
+    assert order(found("a-plus", after=("Robin_Pro", "not-installed")), found("robin-pro")) == ["robin-pro", "a-plus"]
+    with caplog.at_level("WARNING", logger="robin"):
+        assert order(found("b", after=("c",)), found("c", after=("b",))) == ["b", "c"]
+    assert "name each other in `after`" in caplog.text

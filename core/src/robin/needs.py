@@ -44,14 +44,10 @@ def mark(payload: Payload, feature: str, distribution: str, *, required: bool) -
     features[feature] = distribution
 
 
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
-
-
 def loaded_distributions() -> set[str]:
     """The canonical names of the plug-in distributions loaded in this process."""
     plugins.load()
-    return {_canonical(p.distribution) for p in plugins.loaded()}
+    return {plugins.canonical_name(p.distribution) for p in plugins.loaded()}
 
 
 def check(payload: Payload) -> None:
@@ -61,13 +57,13 @@ def check(payload: Payload) -> None:
         return
     here = loaded_distributions()
     for feature, distribution in _pairs(needs):
-        if _canonical(distribution) not in here:
+        if plugins.canonical_name(distribution) not in here:
             raise PluginMissingError(
                 f"job {payload.get('job')!r} needs {distribution} ({feature}), which is not loaded in this worker "
                 f"(not installed, refused or disabled: `robin doctor` says which); install {distribution} on "
                 f"the workers: it is retried as usual (from the dead set: `robin retry JID`)")
     for feature, distribution in _pairs(uses):
-        if _canonical(distribution) not in here:
+        if plugins.canonical_name(distribution) not in here:
             _warn_once(payload, feature, distribution)
 
 

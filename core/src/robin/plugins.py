@@ -46,7 +46,10 @@ class Plugin:
     ``robin_major`` is the major version of Robin the plug-in is built for.  ``setup()``
     registers middleware, options and handlers; ``cli(app)`` adds typer commands to the
     ``robin`` command; ``status()`` returns a line for the worker's start-up log (a
-    licensed add-on says whom it is licensed to).
+    licensed add-on says whom it is licensed to).  ``after`` names distributions whose
+    plug-ins must be set up before this one when they are installed (so that this one can
+    place its middleware relative to theirs); otherwise plug-ins are set up in the order of
+    their distribution names, the same on every machine.
     """
 
     name: str
@@ -54,6 +57,7 @@ class Plugin:
     setup: Callable[[], None] | None = None
     cli: Callable[[Any], None] | None = None
     status: Callable[[], str] | None = None
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,9 @@ def load() -> list[LoadedPlugin]:
         if disabled():
             log.debug("plug-in autoloading is off (ROBIN_DISABLE_PLUGINS)")
             return list(_loaded)
-        for entry_point in _entry_points():
-            _load_entry_point(entry_point)
+        found = [f for f in map(_import_entry_point, _entry_points()) if f is not None]
+        for plugin, dist, version in _setup_order(found):
+            register(plugin, distribution=dist, version=version)
         return list(_loaded)
 
 
@@ -108,7 +113,10 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return found
 
 
-def _load_entry_point(ep: metadata.EntryPoint) -> None:
+Found = tuple[Plugin, str, str]  # the plug-in, its distribution, its version
+
+
+def _import_entry_point(ep: metadata.EntryPoint) -> Found | None:
     dist = ep.dist.name if ep.dist is not None else ep.value.split(":")[0]
     version = ep.dist.version if ep.dist is not None else "?"
     try:
@@ -116,11 +124,38 @@ def _load_entry_point(ep: metadata.EntryPoint) -> None:
     except Exception as exc:
         _problem(f"plug-in {dist} {version} failed to import ({type(exc).__name__}: {exc}); "
                  f"reinstall it, or set ROBIN_DISABLE_PLUGINS=1 to start without plug-ins")
-        return
+        return None
     if not isinstance(obj, Plugin):
         _problem(f"plug-in {dist} {version}: entry point {ep.name} = {ep.value} is not a robin.Plugin")
-        return
-    register(obj, distribution=dist, version=version)
+        return None
+    return obj, dist, version
+
+
+def canonical_name(distribution: str) -> str:
+    """A distribution's name as pip compares them: robin_Pro and robin-pro are the same."""
+    return distribution.lower().replace("_", "-").replace(".", "-")
+
+
+def _setup_order(found: list[Found]) -> list[Found]:
+    """By distribution name, except that a plug-in comes after those named in its ``after``.
+
+    Entry points are discovered in an order that depends on how things were installed;
+    middleware order must not.
+    """
+    pending = sorted(found, key=lambda f: canonical_name(f[1]))
+    present = {canonical_name(f[1]) for f in pending}
+    ordered: list[Found] = []
+    done: set[str] = set()
+    while pending:
+        ready = next((i for i, (plugin, _, _) in enumerate(pending)
+                      if {canonical_name(a) for a in plugin.after} & present <= done), None)
+        if ready is None:  # a cycle: set up the first anyway, and say so
+            ready = 0
+            log.warning("plug-ins %s name each other in `after`; setting them up by name",
+                        ", ".join(f[1] for f in pending))
+        ordered.append(pending.pop(ready))
+        done.add(canonical_name(ordered[-1][1]))
+    return ordered
 
 
 def register(plugin: Plugin, distribution: str | None = None, version: str | None = None) -> bool:
