@@ -56,7 +56,7 @@ class Client:
             return self._submit(ctx)
         return client_middleware.invoke(ctx, lambda: self._submit(ctx))
 
-    def _submit(self, ctx: EnqueueContext) -> str:
+    def _submit(self, ctx: EnqueueContext) -> str | None:
         if ctx.push is not None:  # a middleware took over the push of this job
             return ctx.push(ctx)
         payload = ctx.payload
@@ -107,6 +107,16 @@ class Client:
         """Enqueue one job per item (a tuple of positional args), in chunks of 1,000."""
         jids: list[str | None] = []
         chunk: list[EnqueueContext] = []
+        try:
+            self._enqueue_chunks(job, name, items, options, jids, chunk)
+        except BaseException:
+            for ctx in chunk:  # accepted by the chain, never pushed: middleware frees what it held
+                ctx.abandon()
+            raise
+        return jids
+
+    def _enqueue_chunks(self, job: Job[..., Any] | None, name: str, items: Iterable[Sequence[Any]],
+                        options: JobOptions, jids: list[str | None], chunk: list[EnqueueContext]) -> None:
         everything = options.all()
         for i, item in enumerate(items):
             if not isinstance(item, (tuple, list)):
@@ -116,7 +126,7 @@ class Client:
             ctx = EnqueueContext(payload, job, dict(everything), None)
             accepted: list[EnqueueContext] = []
 
-            def collect(ctx: EnqueueContext = ctx, accepted: list[EnqueueContext] = accepted) -> str:
+            def collect(ctx: EnqueueContext = ctx, accepted: list[EnqueueContext] = accepted) -> str | None:
                 if ctx.push is not None:  # a middleware took over the push of this job
                     return ctx.push(ctx)
                 accepted.append(ctx)
@@ -126,10 +136,10 @@ class Client:
             chunk.extend(accepted)
             if len(chunk) >= BULK_CHUNK:
                 self._push_bulk(chunk, name)
-                chunk = []
+                chunk.clear()
         if chunk:
             self._push_bulk(chunk, name)
-        return jids
+            chunk.clear()
 
     def _push_bulk(self, contexts: list[EnqueueContext], name: str) -> None:
         now = time.time()

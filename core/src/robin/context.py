@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from robin.payload import Payload
 
 if TYPE_CHECKING:
     from robin.job import Job
+
+log = logging.getLogger("robin")
 
 
 class _PayloadFields:
@@ -46,10 +49,30 @@ class EnqueueContext(_PayloadFields):
     job: Job[..., Any] | None
     options: dict[str, Any]
     at: float | None = None
-    push: Callable[[EnqueueContext], str] | None = None
+    push: Callable[[EnqueueContext], str | None] | None = None
     """Set by a middleware to replace how this job is pushed: after the whole chain ran,
     core calls ``push(ctx)`` instead of sending the job to its queue (Robin Pro collects a
-    batch's jobs this way and pushes them together, atomically, when the block ends)."""
+    batch's jobs this way and pushes them together, atomically, when the block ends).
+    Whoever takes over the push and then drops the job must call :meth:`abandon`."""
+    _abandon: list[Callable[[EnqueueContext], None]] | None = field(default=None, init=False, repr=False)
+
+    def on_abandon(self, callback: Callable[[EnqueueContext], None]) -> None:
+        """Call ``callback(ctx)`` if this job is not pushed after all, although the chain
+        accepted it: its bulk push (``enqueue_many``) failed, or the batch block that
+        collected it raised.  A middleware that reserved something for the job (a unique
+        lock) releases it here.  Callbacks run last-registered first; errors are logged."""
+        if self._abandon is None:
+            self._abandon = []
+        self._abandon.append(callback)
+
+    def abandon(self) -> None:
+        """Tell the middleware that reserved something for this job that it is not pushed."""
+        callbacks, self._abandon = self._abandon or [], None
+        for callback in reversed(callbacks):
+            try:
+                callback(self)
+            except Exception:
+                log.exception("an abandon callback of job %s (%s) failed", self.jid, self.job_name)
 
 
 @dataclass

@@ -60,6 +60,10 @@ from robin_pro.scripts import load_script
 
 log = logging.getLogger("robin")
 
+# A job collected by an open jobs() block: (jid, queue, due or "", payload) for
+# commit.lua, and its enqueue context (to abandon it if it is never pushed).
+Collected = tuple[tuple[str, str, str, str], robin.EnqueueContext]
+
 EVENTS = ("complete", "success", "death")
 SUCCESS_TTL = 24 * 3600       # batch data is kept this long after success...
 MAX_TTL = 30 * 24 * 3600      # ...and at most this long in any case
@@ -154,7 +158,7 @@ class Batch:
         self._create = bid is None
         self.description = description
         self._callbacks: list[tuple[str, str]] = []
-        self._collected: list[tuple[str, str, str, str]] | None = None  # while a jobs() block is open
+        self._collected: list[Collected] | None = None  # while a jobs() block is open
         self._lock = threading.Lock()
 
     def on(self, event: str, job: robin.Job[..., Any], *args: Any, **kwargs: Any) -> Batch:
@@ -186,13 +190,15 @@ class Batch:
         """
         if self._collected is not None:
             raise ConfigurationError(f"batch {self.bid}: its jobs() block is already open")
-        collected: list[tuple[str, str, str, str]] = []
+        collected: list[Collected] = []
         self._collected = collected
         token = filling.set(self)
         try:
             yield self
         except BaseException:
             log.warning("the jobs() block of batch %s raised: its %d jobs are not enqueued", self.bid, len(collected))
+            for _, ctx in collected:
+                ctx.abandon()  # middleware that reserved something for them (a unique lock) frees it
             raise
         finally:
             filling.reset(token)
@@ -210,24 +216,32 @@ class Batch:
         with self._lock:
             if self._collected is None:
                 raise ConfigurationError(f"batch {self.bid}: a job was enqueued after its jobs() block ended")
-            self._collected.append((ctx.jid, queue, due, encode(payload)))
+            self._collected.append(((ctx.jid, queue, due, encode(payload)), ctx))
         return ctx.jid
 
-    def _commit(self, jobs: list[tuple[str, str, str, str]]) -> None:
+    def _commit(self, jobs: list[Collected]) -> None:
         callbacks, self._callbacks = self._callbacks, []
         chunks = [jobs[i:i + COMMIT_CHUNK] for i in range(0, len(jobs), COMMIT_CHUNK)] or [[]]
         commit = os.urandom(8).hex()
         for i, chunk in enumerate(chunks):
-            place = "only" if len(chunks) == 1 else "first" if i == 0 else "last" if i == len(chunks) - 1 else "middle"
-            sent = callbacks if i == 0 else []
-            args: list[Any] = [f"{commit}-{i}", "1" if self._create else "0", self.parent or "",
-                               json.dumps(self.description or None), place, SUCCESS_TTL, MAX_TTL, len(sent)]
-            for event, payload in sent:
-                args += [event, payload]
-            for job in chunk:
-                args += list(job)
-            if _run(COMMIT, self.bid, *args) == -1:
-                log.warning("batch %s: its data expired; its new jobs are enqueued without it", self.bid)
+            try:
+                self._commit_chunk(commit, i, len(chunks), chunk, callbacks if i == 0 else [])
+            except BaseException:
+                for _, ctx in (job for rest in chunks[i:] for job in rest):
+                    ctx.abandon()  # not pushed (or not known to be): free what middleware reserved
+                raise
+
+    def _commit_chunk(self, commit: str, i: int, count: int, chunk: list[Collected],
+                      sent: list[tuple[str, str]]) -> None:
+        place = "only" if count == 1 else "first" if i == 0 else "last" if i == count - 1 else "middle"
+        args: list[Any] = [f"{commit}-{i}", "1" if self._create else "0", self.parent or "",
+                           json.dumps(self.description or None), place, SUCCESS_TTL, MAX_TTL, len(sent)]
+        for event, payload in sent:
+            args += [event, payload]
+        for job, _ in chunk:
+            args += list(job)
+        if _run(COMMIT, self.bid, *args) == -1:
+            log.warning("batch %s: its data expired; its new jobs are enqueued without it", self.bid)
 
     @staticmethod
     def status(bid: str) -> BatchStatus:
