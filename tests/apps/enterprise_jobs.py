@@ -35,6 +35,16 @@ def charge(customer: int) -> None:
     note(tag=f"charge-{customer}")
 
 
+HELD = limiter.concurrent("test-held", 1, wait_timeout=0.1, lock_timeout=30)
+
+
+@robin.job
+def behind_held(tag: str) -> None:
+    """Waits for HELD (a test holds it to make this job reschedule), then notes when it ran."""
+    with HELD:
+        note(tag=tag, ran_at=time.time())
+
+
 @robin.job
 def tick() -> None:
     note(tag="tick")

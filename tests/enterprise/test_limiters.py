@@ -35,6 +35,24 @@ def test_limits_hold_exactly_across_four_processes_of_ten_threads(r: redis.Redis
     assert per_window and max(per_window.values()) == 30  # the bucket was full, and never over
     assert sum(per_window.values()) >= 60
 
+    # Sliding window, 10 per 100 ms: any 11 consecutive grants span at least 100 ms.
+    window = sorted(int(t) for t in r.lrange("test:window", 0, -1))
+    assert len(window) >= 150  # it was saturated: ~100 per second for 3 s
+    spans = [window[i + 10] - window[i] for i in range(len(window) - 10)]
+    assert min(spans) >= 100_000, f"11 grants within {min(spans)} us"
+
+    # Leaky bucket of 10 draining 100 per second: grants i..j (inclusive) never exceed
+    # 10 + 100/s x (t_j - t_i).  Checked for every pair in one pass.
+    leaky = sorted(int(t) for t in r.lrange("test:leaky", 0, -1))
+    assert len(leaky) >= 150
+    leaky = [t - leaky[0] for t in leaky]  # small numbers: exact in floating point
+    rate = 100 / 1e6  # per microsecond
+    worst = max_excess = float("-inf")
+    for j, t in enumerate(leaky):
+        worst = max(worst, -j + t * rate)  # the best i for this j: max over i <= j of (t_i * rate - i)
+        max_excess = max(max_excess, (j + 1) - t * rate + worst - 10)
+    assert max_excess <= 1e-6, f"{max_excess:.6f} grants over the leaky limit"
+
 
 def test_a_concurrent_limiter_waits_then_gives_up_with_over_limit(r: redis.Redis, enterprise: str) -> None:
     one = limiter.concurrent("unit-one", 1, wait_timeout=0.3, lock_timeout=10)

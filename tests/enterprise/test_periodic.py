@@ -70,9 +70,45 @@ def test_is_leader_and_the_leader_event(r: redis.Redis, enterprise: str) -> None
         assert not leader.is_leader() and other._next_try <= time.monotonic() + leader.TRY_EVERY
         time.sleep(leader.TRY_EVERY)
         assert other.step()
+        other.give_up()
     finally:
         leader.set_current(None)
+        mine.close()  # deliver what is queued: handlers run on a thread of their own
     assert events[:2] == [True, False]
+
+
+def test_a_leader_cut_off_from_the_server_stops_believing_it_leads(r: redis.Redis, enterprise: str) -> None:
+    import robin
+    from robin import config
+
+    events: list[bool] = []
+    robin.on("leader", lambda event: events.append(event.data["leader"]) if event.identity == "cut-off" else None)
+    mine = leader.Leadership("cut-off")
+    assert mine.step()
+    believed_until = mine._valid_until
+    assert believed_until <= time.monotonic() + leader.LEASE * leader.SAFETY
+    config.reset()
+    robin.configure(redis_url="redis://127.0.0.1:1")  # nothing listens there
+    try:
+        while time.monotonic() < believed_until + 0.5:
+            mine._next_try = 0.0  # try now
+            with pytest.raises(redis.ConnectionError):
+                mine.step()
+            time.sleep(0.05)
+        assert not mine.is_leader()
+    finally:
+        mine.close()
+        config.reset()
+    assert events == [True, False]  # "no longer leader" although the server never said so
+
+
+def test_leader_timings_are_checked() -> None:
+    from robin import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"renew_every \(9 s\) must be well under the lease \(10 s\)"):
+        leader.configure(lease=10, renew_every=9)
+    with pytest.raises(ConfigurationError, match="must be positive"):
+        leader.configure(try_every=0)
 
 
 def test_registration_validates_the_cron_and_the_time_zone(enterprise: str) -> None:

@@ -81,6 +81,7 @@ class Lease:
     token: str
     released: bool = False
     window: int | None = None  # bucket limiters: the calendar window the grant counted in
+    granted_at: float | None = None  # window and leaky limiters: the server's time of the grant (unix s)
 
     def release(self) -> None:
         if not self.released:
@@ -180,13 +181,25 @@ class Limiter:
         else:
             result = script(conn, [key], [self.limit, int(self.interval * 1000)])
         granted, wait_ms = int(result[0]), float(result[1])
-        window = int(result[2]) if self.kind == "bucket" else None
-        return (Lease(self, token, window=window) if granted else None), wait_ms
+        if not granted:
+            return None, wait_ms
+        if self.kind == "bucket":
+            return Lease(self, token, window=int(result[2])), 0.0
+        if self.kind in ("window", "leaky"):
+            return Lease(self, token, granted_at=int(result[2]) / 1e6), 0.0
+        return Lease(self, token), 0.0
 
     def _release(self, lease: Lease) -> None:
-        if self.kind == "concurrent":  # the others are spent once granted
+        if self.kind != "concurrent":  # the others are spent once granted
+            return
+        try:
             conn, keys = _connection()
             conn.zrem(keys.limiter(self.name), lease.token)
+        except Exception as exc:
+            # The work inside the block is done: failing it now would run it again.  The
+            # slot is reclaimed when its lock_timeout lapses.
+            log.warning("limiter %r: could not give the slot back (%s: %s); it is reclaimed after lock_timeout "
+                        "(%gs)", self.name, type(exc).__name__, exc, self.lock_timeout)
 
     def _over(self, waited: float) -> OverLimit:
         conn, keys = _connection()

@@ -15,8 +15,8 @@ log = logging.getLogger("robin")
 
 
 def default_backoff(attempt: int) -> float:
-    """2, 4, 8 ... seconds (capped at 5 minutes), with some jitter so retries spread out."""
-    return min(300.0, 2.0 ** attempt) * random.uniform(1.0, 1.5)
+    """2, 4, 8 ... seconds with up to 50% jitter so retries spread out; never over 5 minutes."""
+    return min(300.0, min(200.0, 2.0 ** attempt) * random.uniform(1.0, 1.5))
 
 
 class OverLimitServer(robin.ServerMiddleware):

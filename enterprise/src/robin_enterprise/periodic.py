@@ -17,7 +17,9 @@ from now (no backlog).  A tick found more than ``CATCH_UP`` (60 s) late - it fel
 while no leader was alive - is *missed*: it is logged and, by default, not run late; with
 ``run_missed=True`` the latest missed tick is enqueued once.
 
-Periodic jobs are pushed by the scheduler itself, so client middleware does not see them.
+Each tick goes through client middleware like any enqueue (so ``unique_for`` keeps two
+runs from overlapping, and ``expires_in`` applies), then tick.lua pushes it.  Ticks are
+counted on the server's clock.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
+
+import redis
 
 import robin
 from robin import config
@@ -164,7 +168,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._published = 0.0
-        self._complained = 0.0
+        self._complaints: dict[str, float] = {}
 
     def start(self) -> None:
         leader.set_current(self.leadership)
@@ -179,6 +183,7 @@ class Scheduler:
             self.leadership.give_up()  # a successor need not wait for the lease to lapse
         except Exception as exc:
             log.debug("could not give up the leadership: %s", exc)
+        self.leadership.close()
         leader.set_current(None)
 
     def _pace(self) -> float:
@@ -189,54 +194,122 @@ class Scheduler:
         while not self._stop.wait(self._pace()):
             try:
                 if self.leadership.step() and _schedules:
-                    self.tick_all(time.time())
-            except Exception as exc:  # the server being away must not end the thread
-                log.debug("leader/periodic step failed: %s: %s", type(exc).__name__, exc)
+                    self.tick_all(server_time())
+            except (redis.ConnectionError, redis.TimeoutError, robin.ConnectionError) as exc:
+                log.debug("leader/periodic step: the server is away (%s); trying again", exc)
+            except Exception as exc:  # nothing may end this thread
+                self._complain("step", f"the leader/periodic step failed ({type(exc).__name__}: {exc}); "
+                                       f"trying again")
+
+    def _complain(self, topic: str, message: str) -> None:
+        """Log a warning, at most once a minute per topic (the loop runs every second)."""
+        now = time.monotonic()
+        if now - self._complaints.get(topic, -math.inf) >= 60:
+            self._complaints[topic] = now
+            log.warning("%s", message)
 
     def tick_all(self, now: float) -> None:
+        """One pass of the leader: enqueue what fell due by ``now`` (the server's clock,
+        so that every host counts ticks the same way whatever its own clock says)."""
         client = config.redis_client()
         conn, keys = client.redis, EnterpriseKeys(client.keys)
         current = list(_schedules.values())
         if now - self._published > PUBLISH_EVERY:
-            conn.hset(keys.periodic, mapping={s.id: json.dumps(s.definition()) for s in current})
+            publish(conn, keys, current)
             self._published = now
         lasts = conn.hmget(keys.periodic_last, [s.id for s in current])
         for schedule, last in zip(current, lasts, strict=True):
-            if last is None:
-                conn.hsetnx(keys.periodic_last, schedule.id, repr(now))  # new: count from now, no backlog
-                continue
-            due = schedule.ticks(float(last), now)
-            missed = [t for t in due if now - t > CATCH_UP]
-            if missed:
-                log.warning("periodic %s (%s): %d ticks were missed while no leader was running, the last at %s%s",
-                            schedule.job.name, schedule.describe(), len(missed),
-                            datetime.fromtimestamp(missed[-1], UTC).isoformat(),
-                            "; running the last one now" if schedule.run_missed else "; not running them late")
-                conn.hset(keys.periodic_last, schedule.id, repr(missed[-1]))
-            timely = [t for t in due if now - t <= CATCH_UP]
-            for tick in ([missed[-1]] if missed and schedule.run_missed else []) + timely:
-                self._enqueue(schedule, tick, conn, keys)
+            try:
+                self._tick(schedule, last, now, conn, keys)
+            except (redis.ConnectionError, redis.TimeoutError):
+                raise
+            except Exception as exc:  # one broken schedule must not stop the others
+                self._complain(schedule.id, f"periodic {schedule.job.name} ({schedule.describe()}) failed: "
+                                            f"{type(exc).__name__}: {exc}")
+
+    def _tick(self, schedule: Schedule, last: bytes | None, now: float, conn: Any, keys: EnterpriseKeys) -> None:
+        if last is None:
+            conn.hsetnx(keys.periodic_last, schedule.id, repr(now))  # new: count from now, no backlog
+            return
+        due = schedule.ticks(float(last), now)
+        missed = [t for t in due if now - t > CATCH_UP]
+        if missed:
+            log.warning("periodic %s (%s): %d ticks were missed while no leader was running, the last at %s%s",
+                        schedule.job.name, schedule.describe(), len(missed),
+                        datetime.fromtimestamp(missed[-1], UTC).isoformat(),
+                        "; running the last one now" if schedule.run_missed else "; not running them late")
+            record(conn, keys, schedule, missed[-1])
+        timely = [t for t in due if now - t <= CATCH_UP]
+        for tick in ([missed[-1]] if missed and schedule.run_missed else []) + timely:
+            self._enqueue(schedule, tick, conn, keys)
 
     def _enqueue(self, schedule: Schedule, tick: float, conn: Any, keys: EnterpriseKeys) -> None:
         try:
             require("periodic")  # each tick is new work
         except LicenseError as exc:
-            if time.monotonic() - self._complained > 600:
-                self._complained = time.monotonic()
-                log.error("periodic jobs are not enqueued: %s", exc)
-            conn.hset(keys.periodic_last, schedule.id, repr(tick))
+            self._complain("license", f"periodic jobs are not enqueued: {exc}")
+            record(conn, keys, schedule, tick)
             return
         options = schedule.job.job_options
         if schedule.queue is not None:
             options = options.merged({"queue": schedule.queue})
         payload = build_payload(schedule.job.name, schedule.args, schedule.kwargs, options, time.time())
         payload["periodic"] = {"id": schedule.id, "at": tick}
-        queue = str(payload["queue"])
-        tick_ms = round(tick * 1000)
-        if TICK(conn, [keys.tick(schedule.id, tick_ms), keys.periodic_last, keys.periodic_job],
-                [keys.core.prefix, schedule.id, repr(tick), queue, encode(payload), payload["jid"], TICK_MEMORY]):
-            log.info("periodic %s (%s): enqueued the tick of %s", schedule.job.name, schedule.describe(),
-                     datetime.fromtimestamp(tick, UTC).isoformat())
+        ctx = robin.EnqueueContext(payload, schedule.job, options.all(), None)
+        when = datetime.fromtimestamp(tick, UTC).isoformat()
+
+        reached: list[int] = []  # what tick.lua said, if the chain let the job through to it
+
+        def push_tick(ctx: robin.EnqueueContext) -> str | None:
+            due = repr(ctx.at) if ctx.at is not None and ctx.at > time.time() else ""
+            if due:
+                ctx.payload["at"] = ctx.payload["enqueued_at"] = ctx.at
+            queue = check_name("queue", str(ctx.payload["queue"]))
+            done = TICK(conn, [keys.tick(schedule.id, round(tick * 1000)), keys.periodic_last, keys.periodic_job,
+                               keys.core.schedule],
+                        [keys.core.prefix, schedule.id, repr(tick), queue, encode(ctx.payload), ctx.jid, TICK_MEMORY,
+                         due])
+            reached.append(done)
+            if done == 1:
+                log.info("periodic %s (%s): enqueued the tick of %s", schedule.job.name, schedule.describe(), when)
+                return ctx.jid
+            if done == -1:
+                log.error("periodic %s: the tick of %s could not be pushed: the key of queue %r holds something "
+                          "else than a list; it is tried again", schedule.job.name, when, queue)
+            return None  # handled already (by another leader during a hand-over), or not pushed
+
+        # Through client middleware like any enqueue: unique_for, expires_in and the
+        # user's own middleware apply to periodic jobs too.
+        jid = robin.client_middleware.invoke(ctx, lambda: (ctx.push or push_tick)(ctx))
+        if jid is None and not reached and ctx.push is None and record(conn, keys, schedule, tick):
+            # Stopped by a middleware (say the previous run still holds its unique lock):
+            # the tick is handled, not retried every pass.
+            log.info("periodic %s (%s): the tick of %s was not enqueued: client middleware stopped it",
+                     schedule.job.name, schedule.describe(), when)
+
+
+def record(conn: Any, keys: EnterpriseKeys, schedule: Schedule, tick: float) -> bool:
+    """Count ``tick`` as handled without enqueueing it; False if it had been already."""
+    before = conn.hget(keys.periodic_last, schedule.id)
+    TICK(conn, [keys.tick(schedule.id, round(tick * 1000)), keys.periodic_last, keys.periodic_job, keys.core.schedule],
+         [keys.core.prefix, schedule.id, repr(tick), "", "", "", TICK_MEMORY, ""])
+    return before is None or float(before) < tick
+
+
+def publish(conn: Any, keys: EnterpriseKeys, current: list[Schedule]) -> None:
+    """Replace the definitions ``robin periodic`` shows with the leader's: the leader's
+    schedules are the ones being enqueued, and one removed from the code disappears."""
+    pipe = conn.pipeline(transaction=True)
+    pipe.delete(keys.periodic)
+    if current:
+        pipe.hset(keys.periodic, mapping={s.id: json.dumps(s.definition()) for s in current})
+    pipe.execute()
+
+
+def server_time() -> float:
+    client = config.redis_client()
+    seconds, micros = client.redis.time()
+    return int(seconds) + int(micros) / 1e6
 
 
 _scheduler: Scheduler | None = None

@@ -18,7 +18,12 @@ def setup() -> None:
     robin.declare_option(robin.OptionSpec("unique_key", provider="robin-enterprise", validate=unique.key_option,
                                           in_payload=False, description="the job's identity: a string or callable"))
     robin.client_middleware.add(unique.UniqueClient)
-    robin.server_middleware.add(unique.UniqueServer)
+    # Robin Pro is set up first (see `after` below), so with Pro's middleware the chain is
+    # UniqueServer -> BatchServer -> ExpiryServer -> OverLimitServer -> the job:
+    # - UniqueServer outermost releases the lock even when ExpiryServer drops the job;
+    # - OverLimitServer innermost turns OverLimit into a reschedule before BatchServer
+    #   sees it, so a job waiting for its limiter never counts as a batch failure.
+    robin.server_middleware.prepend(unique.UniqueServer)
     robin.server_middleware.add(middleware.OverLimitServer)
     robin.on_death(unique.on_death)
     robin.define_event("leader")
@@ -44,4 +49,4 @@ def add_commands(app: Any) -> None:
 
 
 plugin = robin.Plugin(name="Robin Enterprise", robin_major=int(__version__.split(".")[0]), setup=setup,
-                      cli=add_commands, status=status)
+                      cli=add_commands, status=status, after=("robin-pro",))

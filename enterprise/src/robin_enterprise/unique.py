@@ -113,25 +113,47 @@ class UniqueClient(robin.ClientMiddleware):
             return None
         ctx.payload["unique_digest"] = digest
         needs.mark(ctx.payload, "unique", DISTRIBUTION, required=False)  # without it the lock just expires
+        # Whenever the job turns out not to be enqueued, free its identity at once: a
+        # failed push, a later middleware that stops it, a bulk push or batch that fails.
+        ctx.on_abandon(lambda _: release_quietly(digest, jid))
         try:
-            return call_next()
+            result = call_next()
         except BaseException:
-            release(digest, jid)  # not enqueued after all: free the identity
+            release_quietly(digest, jid)
             raise
+        if result is None:
+            release_quietly(digest, jid)
+        return result
+
+
+def release_quietly(digest: str, jid: str) -> None:
+    """Release, or log why not: the lock then lapses on its own at the end of ``unique_for``.
+
+    A job that succeeded must not run again because its lock could not be released.
+    """
+    try:
+        release(digest, jid)
+    except Exception as exc:
+        log.warning("could not release the unique lock of job %s (%s: %s); it lapses on its own at the end of "
+                    "unique_for", jid, type(exc).__name__, exc)
 
 
 class UniqueServer(robin.ServerMiddleware):
-    """Releases the lock when the job starts or succeeds (a failing job keeps it for its retry)."""
+    """Releases the lock when the job starts or succeeds (a failing job keeps it for its retry).
+
+    Outermost in the chain (see plugin.py), so that it also sees a job that an inner
+    middleware finishes without running it (Pro's ExpiryServer dropping an expired job).
+    """
 
     def call(self, ctx: robin.ExecutionContext, call_next: Callable[[], Any]) -> Any:
         digest = ctx.payload.get("unique_digest")
         if not isinstance(digest, str):
             return call_next()
         if ctx.payload.get("unique_until") == "start":
-            release(digest, ctx.jid)
+            release_quietly(digest, ctx.jid)
             return call_next()
         result = call_next()
-        release(digest, ctx.jid)
+        release_quietly(digest, ctx.jid)
         return result
 
 
