@@ -96,6 +96,18 @@ def test_without_robin_licensing_the_command_says_what_to_install() -> None:
     assert done.returncode == 1 and "`robin license` comes with robin-licensing" in done.stderr
 
 
+def test_a_refused_robin_licensing_is_not_called_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from robin import cli, plugins
+
+    refusal = ("plug-in robin-licensing 2.0.0 is built for robin 2.x, but robin 1.0.0 is installed; refusing to "
+               "load it: upgrade robin (pip install 'robin>=2,<3') or install robin-licensing 1.x")
+    monkeypatch.setattr(plugins, "problems", lambda: [refusal])
+    monkeypatch.setattr(cli, "_command_names", set)  # as in a process where it did not load
+    message = cli._missing_plugin(["license", "status"])
+    assert message == ("`robin license` comes with robin-licensing (part of Robin Pro and Enterprise), which is "
+                       f"installed but not loaded: {refusal}")
+
+
 def test_vendor_keygen_issue_and_inspect(tmp_path: Path, home: dict[str, str]) -> None:
     made = run("keygen", "--out", str(tmp_path / "keys"), program="vendor")
     assert made.returncode == 0, made.stderr
@@ -121,3 +133,17 @@ def test_vendor_keygen_issue_and_inspect(tmp_path: Path, home: dict[str, str]) -
     wrong = run("issue", "--signing-key", str(TEST_SIGNING_KEY), "--customer", "X", "--email", "x@x.test",
                 "--tier", "gold", "--expires", "2030-01-01", program="vendor")
     assert wrong.returncode == 1 and "--tier gold: use pro or enterprise" in wrong.stderr
+
+
+def test_an_unreadable_license_file_is_a_clear_license_error(home: dict[str, str], tmp_path: Path) -> None:
+    stored = Path(home["XDG_CONFIG_HOME"]) / "robin" / "license"
+    stored.mkdir(parents=True)  # a directory where the key should be: unreadable as a file
+    done = run("license", "status", env=home)
+    assert done.returncode == 1
+    assert f"{stored}: cannot read the license key stored there (Is a directory)" in done.stderr
+    assert "not reachable" not in done.stderr  # not mistaken for a server problem
+    batch = subprocess.run([sys.executable, "-c", "from robin_pro import Batch; Batch()"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=60, env=subprocess_env(**home))
+    assert "robin_licensing.errors.LicenseError: Robin Pro is required for batches, and " in batch.stderr
+    bad_file = run("license", "status", env={**home, "ROBIN_LICENSE_FILE": str(tmp_path)})
+    assert f"ROBIN_LICENSE_FILE={tmp_path}: cannot read it (Is a directory)" in bad_file.stderr

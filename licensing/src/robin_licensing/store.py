@@ -41,12 +41,19 @@ def find() -> tuple[str, str] | None:
         path = Path(path_text).expanduser()
         try:
             return path.read_text().strip(), f"ROBIN_LICENSE_FILE ({path})"
-        except OSError as exc:
-            raise LicenseError(f"ROBIN_LICENSE_FILE={path}: cannot read it ({exc.strerror}); fix the path or "
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise LicenseError(f"ROBIN_LICENSE_FILE={path}: cannot read it ({reason}); fix the path or "
                                f"unset the variable") from None
     for path in (user_file(), SYSTEM_FILE):
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        try:
             return path.read_text().strip(), str(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # nothing there: look further
+        except (OSError, UnicodeDecodeError) as exc:  # there, but unreadable: that is the answer
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise LicenseError(f"{path}: cannot read the license key stored there ({reason}); fix its "
+                               f"permissions or run `robin license activate -` again") from None
     return None
 
 

@@ -8,17 +8,22 @@ wrong and what to do; ``robin --debug ...`` shows the traceback too.
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
+import redis
 import typer
 
 from robin import plugins
 from robin.cli import control, data, doctor, jobs, server, top, worker
 from robin.cli.app import app, state
 from robin.errors import RobinError
-from robin.server import CONNECTION_ERRORS
 
 log = logging.getLogger("robin")
+
+# Errors that mean the server could not be reached (other OSErrors are about files).
+SERVER_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionError, TimeoutError,
+                 socket.gaierror)
 
 for module in (worker, data, jobs, control, top, doctor, server):
     module.register(app)
@@ -57,6 +62,9 @@ def _missing_plugin(args: list[str]) -> str | None:
     if command is None or command not in KNOWN_PLUGIN_COMMANDS or command in _command_names():
         return None
     package, what = KNOWN_PLUGIN_COMMANDS[command]
+    refused = [p for p in plugins.problems() if p.startswith(f"plug-in {package} ")]
+    if refused:
+        return f"`robin {command}` comes with {package} ({what}), which is installed but not loaded: {refused[0]}"
     if plugins.disabled():
         return (f"`robin {command}` comes with {package} ({what}), which is not loaded: plug-ins are turned off "
                 f"(ROBIN_DISABLE_PLUGINS is set)")
@@ -82,10 +90,15 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"robin: error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except CONNECTION_ERRORS as exc:
+    except SERVER_ERRORS as exc:
         if state.debug:
             raise
         print(f"robin: error: {_unreachable(exc)}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:  # a file or a permission, not the server: say which
+        if state.debug:
+            raise
+        print(f"robin: error: {exc}", file=sys.stderr)
         sys.exit(1)
 
 
