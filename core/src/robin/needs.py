@@ -1,8 +1,8 @@
 """Jobs that depend on a plug-in: recorded in the payload, checked on the worker.
 
 A job's payload can outlive the code that wrote it: a client with Robin Pro enqueues a
-batch member, and the worker that takes it runs without Pro (uninstalled, refused for
-its version, or disabled).  So a plug-in whose middleware gives a job a meaning core
+batch member, and the worker that takes it runs without Pro (uninstalled since, or
+plug-ins disabled).  So a plug-in whose middleware gives a job a meaning core
 does not know records it in the payload, in one of two fields:
 
 ``needs``
@@ -60,8 +60,8 @@ def check(payload: Payload) -> None:
         if plugins.canonical_name(distribution) not in here:
             raise PluginMissingError(
                 f"job {payload.get('job')!r} needs {distribution} ({feature}), which is not loaded in this worker "
-                f"(not installed, refused or disabled: `robin doctor` says which); install {distribution} on "
-                f"the workers: it is retried as usual (from the dead set: `robin retry JID`)")
+                f"(not installed, or plug-ins are disabled); install {distribution} on the workers: it is "
+                f"retried as usual (from the dead set: `robin retry JID`)")
     for feature, distribution in _pairs(uses):
         if plugins.canonical_name(distribution) not in here:
             _warn_once(payload, feature, distribution)

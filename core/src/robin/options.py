@@ -109,7 +109,8 @@ def _unknown_message(name: str) -> str:
     if provider is not None:
         return (
             f"job option {name!r}: {name} requires {provider}, which is not installed or not "
-            f"loaded; install it (pip install {provider}) or remove the option"
+            f"loaded; install it from your Robin Pro/Enterprise package index (pip install --index-url "
+            f"YOUR-INDEX-URL {provider}; see docs/install.md) or remove the option"
         )
     known = sorted(CORE_OPTIONS | set(_declared) | set(KNOWN_PROVIDERS))
     close = difflib.get_close_matches(name, known, n=1)

@@ -184,11 +184,13 @@ def register(plugin: Plugin, distribution: str | None = None, version: str | Non
 
 
 def _major_mismatch(dist: str, version: str, major: int) -> str:
+    # A paid plug-in comes from a private index: a bare `pip install` of it would ask PyPI.
+    same_index = f"from the package index {dist} came from"
     if major > CORE_MAJOR:
         fix = (f"upgrade robin (pip install 'robin>={major},<{major + 1}') or install "
-               f"{dist} {CORE_MAJOR}.x (pip install '{dist}>={CORE_MAJOR},<{CORE_MAJOR + 1}')")
+               f"{dist} {CORE_MAJOR}.x (pip install '{dist}>={CORE_MAJOR},<{CORE_MAJOR + 1}', {same_index})")
     else:
-        fix = (f"upgrade {dist} (pip install '{dist}>={CORE_MAJOR},<{CORE_MAJOR + 1}') or "
+        fix = (f"upgrade {dist} (pip install '{dist}>={CORE_MAJOR},<{CORE_MAJOR + 1}', {same_index}) or "
                f"install robin {major}.x")
     return (f"plug-in {dist} {version} is built for robin {major}.x, but robin {__version__} "
             f"is installed; refusing to load it: {fix}")

@@ -80,7 +80,8 @@ def require_control(action: str) -> QueueControl:
     control = _control
     if control is None:
         raise ConfigurationError(f"{action} a queue is a plug-in's feature (Robin Pro) and no plug-in provides it: "
-                                 f"install robin-pro (pip install robin-pro)")
+                                 f"install robin-pro from your Robin Pro/Enterprise package index (pip install "
+                                 f"--index-url YOUR-INDEX-URL robin-pro; see docs/install.md)")
     return control
 
 

@@ -10,7 +10,8 @@
         for row in rows:
             import_user.enqueue(row["id"])
 
-    robin.api.Queue("reports").pause()
+    from robin.api import Queue
+    Queue("reports").pause()
 
     @robin.job(expires_in=300)        # dropped if not started within 5 minutes
     def refresh_cache(key): ...

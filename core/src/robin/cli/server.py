@@ -26,8 +26,13 @@ def _answer() -> str:
 
 
 def _executable(pid: int) -> str | None:
+    """The program the server was started as (its argv[0]: /proc/PID/exe would resolve
+    symlinks, and Debian's redis-server is a link to redis-check-rdb)."""
     try:
-        return os.readlink(f"/proc/{pid}/exe")
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            # Redis rewrites its title to "path addr", one string: its first word is the path.
+            program = cmdline.read().split(b"\0")[0].decode(errors="replace").split(" ")[0]
+        return program or os.readlink(f"/proc/{pid}/exe")
     except OSError:
         return None
 
