@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
@@ -34,10 +34,14 @@ if TYPE_CHECKING:
 MODULES_INI = "robin_worker_modules"
 
 
+# A name, not a literal: mypy reads a string literal given as addini's `type` as a type
+# annotation (pytest types that parameter as a TypeForm too).
+LINELIST: Literal["linelist"] = "linelist"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    # Positional: mypy mistakes a string passed as `type=` for a type annotation.
     parser.addini(MODULES_INI, "robin: modules (or .py files) defining jobs that robin_worker workers import "
-                  "when the test names none", "linelist", [])
+                  "when the test names none", type=LINELIST, default=[])
 
 
 @pytest.fixture
