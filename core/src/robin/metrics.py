@@ -32,33 +32,47 @@ def bucket_of(milliseconds: float) -> int:
 
 
 class MetricsBuffer:
-    """Measurements of this process not sent yet; filled by processor threads."""
+    """Measurements of this process not sent yet; filled by processor threads.
+
+    Kept per job name as plain numbers (``record`` runs once per job, so it builds no
+    strings) and turned into the hash's fields only when taken.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._fields: dict[str, int] = {}
+        self._jobs: dict[str, list[float]] = {}  # job -> [count, failures, ms, bucket counts...]
+        self._returned: dict[str, int] = {}      # fields put back after a failed send
 
     def record(self, job: str, seconds: float, failed: bool) -> None:
         ms = seconds * 1000.0
         with self._lock:
-            fields = self._fields
-            fields[job + "|n"] = fields.get(job + "|n", 0) + 1
+            numbers = self._jobs.get(job)
+            if numbers is None:
+                numbers = self._jobs[job] = [0.0] * (3 + len(BUCKETS_MS))
+            numbers[0] += 1
             if failed:
-                fields[job + "|f"] = fields.get(job + "|f", 0) + 1
-            fields[job + "|ms"] = fields.get(job + "|ms", 0) + round(ms)
-            bucket = f"{job}|b{bucket_of(ms)}"
-            fields[bucket] = fields.get(bucket, 0) + 1
+                numbers[1] += 1
+            numbers[2] += ms
+            numbers[3 + bisect.bisect_left(BUCKETS_MS, ms)] += 1
 
     def take(self) -> dict[str, int]:
         with self._lock:
-            taken, self._fields = self._fields, {}
-        return taken
+            jobs, self._jobs = self._jobs, {}
+            fields, self._returned = self._returned, {}
+        for job, numbers in jobs.items():
+            for name, value in ((f"{job}|n", numbers[0]), (f"{job}|f", numbers[1]), (f"{job}|ms", round(numbers[2]))):
+                if value:
+                    fields[name] = fields.get(name, 0) + int(value)
+            for i, count in enumerate(numbers[3:]):
+                if count:
+                    name = f"{job}|b{i}"
+                    fields[name] = fields.get(name, 0) + int(count)
+        return fields
 
     def put_back(self, fields: dict[str, int]) -> None:
         with self._lock:
             for name, value in fields.items():
-                self._fields[name] = self._fields.get(name, 0) + value
-
+                self._returned[name] = self._returned.get(name, 0) + value
 
 def percentile(histogram: list[int], fraction: float) -> float:
     """The ``fraction`` percentile, in seconds, of a histogram over ``BUCKETS_MS``."""

@@ -145,8 +145,8 @@ def register(app: typer.Typer) -> None:
         poll_interval: float = typer.Option(5.0, "--poll-interval", min=0.05, metavar="SECONDS",
                                             help="Average seconds between checks for due scheduled jobs."),
         prefetch: int | None = typer.Option(None, "--prefetch", min=0, max=1000, metavar="N",
-                                            help="Jobs fetched ahead of free threads (default: -c; only while "
-                                                 "jobs are short)."),
+                                            help="Jobs fetched ahead of free threads (default: sized to the "
+                                                 "jobs' pace, -c to 500; only while jobs are short)."),
         tag: str = typer.Option("", "--tag", metavar="LABEL", help="A label shown with this process."),
         log_level: LogLevel = typer.Option(LogLevel.info, "--log-level", case_sensitive=False,
                                            help="Log level; warning hides the line logged per finished job."),

@@ -118,9 +118,12 @@ def fetch_args(keys: Keys, identity: str, queue_keys: Sequence[str], ready_keys:
 
 def settle_args(keys: Keys, identity: str, ops: Sequence[SettleOp], *, now: float, day: str,
                 dead_max: int, dead_age: float, stats_ttl: int) -> tuple[list[str], list[Arg]]:
-    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age, stats_ttl]
-    for op in ops:
-        flat.extend(op)
+    acks: list[Arg] = [op[1] for op in ops if op[0] == "a"]
+    flat: list[Arg] = [keys.prefix, now, dead_max, dead_age, stats_ttl, len(acks), *acks]
+    if len(acks) < len(ops):
+        for op in ops:
+            if op[0] != "a":
+                flat.extend(op)
     return [keys.inflight(identity), keys.retry, keys.schedule, keys.processed, keys.failed,
             keys.processed_on(day), keys.failed_on(day)], flat
 

@@ -7,11 +7,14 @@ Threads and what they do::
                  its settlement back (no Redis on this path)
     waker        only while every queue is empty: a blocking wait on wake-up tokens
 
-The local buffer holds jobs fetched ahead of free threads (``prefetch``, by default as
-many as ``concurrency``) so a thread that finishes a job starts the next one without a
-round trip.  Prefetching pays only for short jobs: when jobs take longer than
-``PREFETCH_MAX_JOB_TIME`` on average, the manager fetches only for free threads, so a
-long job never holds others back while another process idles.  The fetcher refills the
+The local buffer holds jobs fetched ahead of free threads (``prefetch``) so a thread
+that finishes a job starts the next one without a round trip.  Prefetching pays only
+for short jobs: when jobs take longer than ``PREFETCH_MAX_JOB_TIME`` on average, the
+manager fetches only for free threads, so a long job never holds others back while
+another process idles.  By default the buffer is sized to the measured pace: about
+``PREFETCH_HORIZON`` of work (at most ``PREFETCH_LIMIT`` jobs, at least ``concurrency``),
+so that very short jobs come hundreds to a round trip instead of ten; until the first
+``concurrency`` jobs have finished, and the pace is known, it holds ``concurrency``.  The fetcher refills the
 buffer when it runs low, and settlements ride along with those fetches; under light
 load they wait at most ``ack_delay`` (5 ms).  Buffered jobs are in this process'
 in-flight list in Redis like running ones: a crash loses none of them, and quiet/stop
@@ -38,7 +41,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 
@@ -55,13 +58,14 @@ log = logging.getLogger("robin")
 
 ACK_BATCH = 200  # settlements that trigger a round trip on their own
 PREFETCH_MAX_JOB_TIME = 0.05  # seconds: slower jobs on average turn prefetching off
+PREFETCH_HORIZON = 0.02  # seconds of work the default prefetch holds at the measured pace
+PREFETCH_LIMIT = 500  # jobs: the most the default prefetch holds
 ERROR_LOG_EVERY = 60.0  # seconds between repeated logs of the same unexpected error
 SUSPECT_WAIT = 5.0  # seconds a suspect waits for this process' other jobs before it is handed back
 STOP_JOIN = 25.0  # seconds to wait for the fetcher's last round trip at stop (> the socket timeout)
 
 
-@dataclass(frozen=True)
-class Running:
+class Running(NamedTuple):  # a tuple: made for every job, and cheaper than a dataclass
     raw: bytes
     started_at: float
     thread: str
@@ -134,7 +138,7 @@ class Manager:
         self.on_wake = on_wake
         self.metrics = metrics or MetricsBuffer()
         self.concurrency = settings.concurrency
-        self.prefetch = settings.capacity - settings.concurrency
+        self.prefetch = settings.prefetch  # None: sized to the measured pace (_prefetch_now)
 
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)   # processors wait here
@@ -145,6 +149,7 @@ class Manager:
         self._acks: list[SettleOp] = []
         self._first_ack = 0.0
         self._job_time = 0.0        # moving average of job durations (s)
+        self._finished = 0          # jobs finished so far (the average means little before)
         self._exclusive = False     # a suspect job is running alone
         self._suspect: bytes | None = None  # a suspect waiting for the other jobs to finish
         self._suspect_since = 0.0
@@ -273,8 +278,12 @@ class Manager:
     def _work_loop(self) -> None:
         ident = threading.get_ident()
         name = threading.current_thread().name
+        finished: tuple[SettleOp, float, bool, bool] | None = None
         while True:
-            with self._lock:
+            with self._lock:  # one lock round per job: the last one's bookkeeping and the next one
+                if finished is not None:
+                    self._finished_job(ident, *finished)
+                    finished = None
                 taken = self._next_job()
                 if taken is None:
                     return
@@ -289,22 +298,26 @@ class Manager:
             settled = suspect and self._settle_now(op, raw)
             if op[0] in ("r", "s"):
                 self.on_due(float(op[3]))
-            with self._lock:
-                self._busy -= 1
-                del self._running[ident]
-                self._job_time += (elapsed - self._job_time) * 0.05
-                if suspect:
-                    self._exclusive = False
-                    self._fetch_wanted.notify()  # fetching resumes
-                if not settled:
-                    first = not self._acks
-                    self._add_ack(op)
-                    if first or len(self._acks) >= ACK_BATCH:
-                        self._fetch_wanted.notify()
-                if len(self._buffer) <= self._low_water():
-                    self._fetch_wanted.notify()
-                if suspect or (self._busy == 0 and (self._buffer or self._suspect is not None)):
-                    self._work_ready.notify_all()  # a waiting suspect may go now
+            finished = (op, elapsed, suspect, settled)
+
+    def _finished_job(self, ident: int, op: SettleOp, elapsed: float, suspect: bool, settled: bool) -> None:
+        """Bookkeeping (holding the lock) for a job this thread finished: queue its settlement."""
+        self._busy -= 1
+        del self._running[ident]
+        self._job_time += (elapsed - self._job_time) * 0.05
+        self._finished += 1
+        if suspect:
+            self._exclusive = False
+            self._fetch_wanted.notify()  # fetching resumes
+        if not settled:
+            first = not self._acks
+            self._add_ack(op)
+            if first or len(self._acks) >= ACK_BATCH:
+                self._fetch_wanted.notify()
+        if len(self._buffer) <= self._low_water():
+            self._fetch_wanted.notify()
+        if suspect or (self._busy == 0 and (self._buffer or self._suspect is not None)):
+            self._work_ready.notify_all()  # a waiting suspect may go now
 
     def _next_job(self) -> tuple[bytes, bool] | None:
         """Wait (holding the lock) for the next job this thread may run; None to exit."""
@@ -343,7 +356,17 @@ class Manager:
         return self._prefetch_now() // 2
 
     def _prefetch_now(self) -> int:
-        return self.prefetch if self._job_time < PREFETCH_MAX_JOB_TIME else 0
+        """How many jobs to hold fetched ahead of free threads, now."""
+        job_time = self._job_time
+        if job_time >= PREFETCH_MAX_JOB_TIME:
+            return 0
+        if self.prefetch is not None:
+            return self.prefetch
+        if self._finished < self.concurrency:
+            return self.concurrency
+        # Little's law: this process finishes about concurrency / job_time jobs a second.
+        paced = int(self.concurrency * PREFETCH_HORIZON / max(job_time, 1e-6))
+        return max(self.concurrency, min(PREFETCH_LIMIT, paced))
 
     def _add_ack(self, op: SettleOp) -> None:
         if not self._acks:

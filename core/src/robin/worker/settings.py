@@ -18,7 +18,7 @@ class WorkerSettings:
     strict: bool = False                # strict priority instead of weighted random order
     follow_new_queues: bool = False     # also work on queues that appear later (no -q given)
     concurrency: int = 10               # jobs running at once in this process
-    prefetch: int | None = None         # jobs fetched ahead of free threads (default: concurrency)
+    prefetch: int | None = None         # jobs fetched ahead of free threads (default: sized to the jobs' pace)
     shutdown_timeout: float = 25.0      # seconds running jobs get to finish on TERM
     poll_interval: float = 5.0          # average seconds between scheduled-set polls, fleet-wide
     heartbeat_interval: float = 5.0     # seconds between heartbeats (leases are renewed then)
@@ -31,12 +31,6 @@ class WorkerSettings:
     ack_delay: float = 0.005            # acknowledgements wait at most this long to share a round trip
     tag: str = ""                       # a label shown with the process (e.g. the app name)
     identity: str = ""                  # hostname:pid:random, filled in by the launcher
-
-    @property
-    def capacity(self) -> int:
-        """Jobs this process may hold at once: running plus fetched ahead."""
-        prefetch = self.concurrency if self.prefetch is None else self.prefetch
-        return self.concurrency + max(0, prefetch)
 
     def new_identity(self) -> str:
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
