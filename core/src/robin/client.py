@@ -17,11 +17,24 @@ from redis.exceptions import NoScriptError
 
 from robin import plugins, scripts
 from robin.context import EnqueueContext
-from robin.errors import ArgumentError
+from robin.errors import ArgumentError, RobinError
 from robin.keys import Keys, check_name
 from robin.middleware import client_middleware
 from robin.payload import Payload, check_arguments, encode, new_jid
-from robin.server import AUTH_ERRORS, CONNECTION_ERRORS, Target, connect, refused, rejected, resolve, unreachable
+from robin.server import (
+    AUTH_ERRORS,
+    CONNECTION_ERRORS,
+    Target,
+    connect,
+    lean_call,
+    lean_pipeline,
+    refused,
+    rejected,
+    resolve,
+    resp_bulk,
+    resp_command,
+    unreachable,
+)
 
 if TYPE_CHECKING:
     from robin.job import Job, JobOptions
@@ -36,6 +49,7 @@ class Client:
         self.keys = Keys(namespace)
         self.redis: redis.Redis = connect(target)
         self._push_keys: dict[str, tuple[str, str, str]] = {}
+        self._push_prefix: dict[str, bytes] = {}
         plugins.load()  # plug-ins may add client middleware: load before the first push
 
     @classmethod
@@ -61,37 +75,59 @@ class Client:
             return ctx.push(ctx)
         payload = ctx.payload
         queue = payload["queue"]
-        keys = self._push_keys.get(queue) if type(queue) is str else None
-        if keys is None:
-            keys = self._keys_for(queue)
+        prefix = self._push_prefix.get(queue) if type(queue) is str else None
+        if prefix is None:
+            prefix = self._push_prefix_for(queue)
         at = ctx.at
         scheduled = at is not None and at > time.time()
         if scheduled:
             payload["at"] = payload["enqueued_at"] = at
         data = _encode(payload)
-        with self._talking(f"enqueue {payload['job']}"):
+        try:
             if scheduled:
                 self.redis.zadd(self.keys.schedule, {data: at})
             else:
-                command = ("EVALSHA", scripts.PUSH.sha, 3, *keys, queue, data)
+                # push.lua: the constant part of the command is encoded once per queue
+                command = prefix + resp_bulk(data.encode("ascii"))  # the JSON is ASCII (payload.py)
                 try:
-                    self.redis.execute_command(*command)
+                    lean_call(self.redis, command)
                 except NoScriptError:
                     self.redis.execute_command("SCRIPT", "LOAD", scripts.PUSH.source)
-                    self.redis.execute_command(*command)
+                    lean_call(self.redis, command)
+        except (redis.exceptions.RedisError, OSError) as exc:  # inline, not _talking: this is the hot path
+            error = self._failed(exc, f"enqueue {payload['job']}")
+            if error is None:
+                raise
+            raise error from exc
         return str(payload["jid"])
+
+    def _push_prefix_for(self, queue: Any) -> bytes:
+        """``EVALSHA <push.lua> 3 <keys> <queue>`` in RESP, waiting only for the payload."""
+        keys = self._keys_for(queue)
+        prefix = resp_command("EVALSHA", scripts.PUSH.sha, "3", *keys, queue, to_come=1)  # the payload
+        self._push_prefix[queue] = prefix
+        return prefix
+
+    def _failed(self, exc: BaseException, doing: str) -> RobinError | None:
+        """Robin's error for redis-py's ``exc``, saying what to do; None to raise ``exc`` as it is."""
+        if isinstance(exc, AUTH_ERRORS):
+            return rejected(self.target, exc, doing)
+        if isinstance(exc, CONNECTION_ERRORS):
+            return unreachable(self.target, exc, doing)
+        if isinstance(exc, redis.exceptions.ResponseError):
+            return refused(self.target, exc, doing)
+        return None
 
     @contextlib.contextmanager
     def _talking(self, doing: str) -> Iterator[None]:
         """Turn redis-py's errors into Robin's, each saying what to do."""
         try:
             yield
-        except AUTH_ERRORS as exc:
-            raise rejected(self.target, exc, doing) from exc
-        except CONNECTION_ERRORS as exc:
-            raise unreachable(self.target, exc, doing) from exc
-        except redis.exceptions.ResponseError as exc:
-            raise refused(self.target, exc, doing) from exc
+        except (redis.exceptions.RedisError, OSError) as exc:
+            error = self._failed(exc, doing)
+            if error is None:
+                raise
+            raise error from exc
 
     def _keys_for(self, queue: Any) -> tuple[str, str, str]:
         if type(queue) is not str:
@@ -118,22 +154,18 @@ class Client:
     def _enqueue_chunks(self, job: Job[..., Any] | None, name: str, items: Iterable[Sequence[Any]],
                         options: JobOptions, jids: list[str | None], chunk: list[EnqueueContext]) -> None:
         everything = options.all()
+        chained = len(client_middleware) > 0
         for i, item in enumerate(items):
             if not isinstance(item, (tuple, list)):
                 raise ArgumentError(f"enqueue_many item {i}: {type(item).__name__} given; each item "
                                     f"must be a tuple of positional arguments, e.g. (42,)")
             payload = build_payload(name, item, {}, options, time.time())
             ctx = EnqueueContext(payload, job, dict(everything), None)
-            accepted: list[EnqueueContext] = []
-
-            def collect(ctx: EnqueueContext = ctx, accepted: list[EnqueueContext] = accepted) -> str | None:
-                if ctx.push is not None:  # a middleware took over the push of this job
-                    return ctx.push(ctx)
-                accepted.append(ctx)
-                return ctx.jid
-
-            jids.append(client_middleware.invoke(ctx, collect))
-            chunk.extend(accepted)
+            if chained:
+                jids.append(self._through_chain(ctx, chunk))
+            else:
+                jids.append(payload["jid"])
+                chunk.append(ctx)
             if len(chunk) >= BULK_CHUNK:
                 self._push_bulk(chunk, name)
                 chunk.clear()
@@ -141,9 +173,20 @@ class Client:
             self._push_bulk(chunk, name)
             chunk.clear()
 
+    @staticmethod
+    def _through_chain(ctx: EnqueueContext, chunk: list[EnqueueContext]) -> str | None:
+        """Pass one job of a bulk enqueue through client middleware; add it to ``chunk`` if accepted."""
+        def collect() -> str | None:
+            if ctx.push is not None:  # a middleware took over the push of this job
+                return ctx.push(ctx)
+            chunk.append(ctx)
+            return ctx.jid
+
+        return client_middleware.invoke(ctx, collect)
+
     def _push_bulk(self, contexts: list[EnqueueContext], name: str) -> None:
         now = time.time()
-        by_queue: dict[str, list[str]] = {}
+        by_queue: dict[str, list[bytes]] = {}
         scheduled: dict[str, float] = {}
         for ctx in contexts:
             payload = ctx.payload
@@ -151,14 +194,33 @@ class Client:
                 payload["at"] = payload["enqueued_at"] = ctx.at
                 scheduled[_encode(payload)] = ctx.at
             else:
-                self._keys_for(payload["queue"])
-                by_queue.setdefault(payload["queue"], []).append(_encode(payload))
-        calls = [(scripts.PUSH, *scripts.push_args(self.keys, q, data)) for q, data in by_queue.items()]
+                queue = payload["queue"]
+                datas = by_queue.get(queue) if type(queue) is str else None
+                if datas is None:
+                    self._keys_for(queue)
+                    datas = by_queue[queue] = []
+                datas.append(_encode(payload).encode("ascii"))  # the JSON is ASCII (payload.py)
         with self._talking(f"enqueue {name} jobs"):
-            if calls:
-                scripts.pipelined(self.redis, calls)
+            if by_queue:
+                self._push_packed([self._push_command(queue, datas) for queue, datas in by_queue.items()])
             if scheduled:
                 self.redis.zadd(self.keys.schedule, scheduled)
+
+    def _push_command(self, queue: str, datas: list[bytes]) -> bytes:
+        """push.lua for ``datas`` on ``queue``, encoded in RESP."""
+        head = resp_command("EVALSHA", scripts.PUSH.sha, "3", *self._push_keys[queue], queue, to_come=len(datas))
+        return head + b"".join([resp_bulk(data) for data in datas])
+
+    def _push_packed(self, commands: list[bytes]) -> None:
+        """Send push commands in one round trip; load push.lua and send again those that missed it."""
+        replies = lean_pipeline(self.redis, commands)
+        missed = [command for command, reply in zip(commands, replies, strict=True) if isinstance(reply, NoScriptError)]
+        if missed:
+            self.redis.execute_command("SCRIPT", "LOAD", scripts.PUSH.source)
+            replies = lean_pipeline(self.redis, missed)
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
 
 
 def build_payload(name: str, args: Sequence[Any], kwargs: dict[str, Any], options: JobOptions,
