@@ -5,7 +5,8 @@ Threads and what they do::
     fetcher      one round trip at a time: settle finished jobs + fetch the next batch
     processors   ``concurrency`` threads: take a job from the local buffer, run it, hand
                  its settlement back (no Redis on this path)
-    waker        only while every queue is empty: a blocking wait on wake-up tokens
+    waker        only while every queue is empty: a blocking wait on wake-up tokens, then
+                 the round trip that fetches the new work
 
 The local buffer holds jobs fetched ahead of free threads (``prefetch``) so a thread
 that finishes a job starts the next one without a round trip.  Prefetching pays only
@@ -160,6 +161,7 @@ class Manager:
         self._stopped = False
         self._reconcile = False     # a round trip failed: re-read the in-flight list
         self._waker_go = threading.Event()
+        self._trip_lock = threading.Lock()  # one round trip at a time (fetcher or waker)
         self._fetcher: threading.Thread | None = None
 
     # -- life cycle --------------------------------------------------------------------
@@ -232,7 +234,8 @@ class Manager:
             if not ops and not metrics:
                 return True
             try:
-                self.fetch.exchange(ops, 0, metrics)
+                with self._trip_lock:
+                    self.fetch.exchange(ops, 0, metrics)
                 continue  # the fetcher may still have restored more meanwhile
             except Exception as exc:
                 self.metrics.put_back(metrics)
@@ -253,10 +256,11 @@ class Manager:
         rather than waiting for recovery (and being taken for a suspect).
         """
         try:
-            left = self.fetch.in_flight()
-            if left:
-                log.warning("handing back %d jobs fetched while a reply was lost", len(left))
-                self.fetch.exchange([_requeue(raw) for raw in left], 0)
+            with self._trip_lock:
+                left = self.fetch.in_flight()
+                if left:
+                    log.warning("handing back %d jobs fetched while a reply was lost", len(left))
+                    self.fetch.exchange([_requeue(raw) for raw in left], 0)
         except Exception as exc:
             log.warning("could not check the in-flight list at shutdown (%s: %s); other processes will "
                         "recover what is left once this process' lease expires", type(exc).__name__, exc)
@@ -386,18 +390,30 @@ class Manager:
     def _fetch_loop(self) -> None:
         while True:
             with self._lock:
-                want = self._await_round_trip()
-                if want < 0:
+                if self._await_round_trip() < 0:
                     return
+            self._trip()
+
+    def _trip(self) -> None:
+        """One round trip: settle what finished, fetch what is wanted now.
+
+        Run by the fetcher, and by the waker when work arrives for an idle process (it
+        fetches at once rather than hand over to the fetcher: one thread switch less
+        between an enqueue and the start of its job).  ``_trip_lock`` keeps round trips
+        one at a time: reconciling after a lost reply relies on it.
+        """
+        with self._trip_lock:
+            with self._lock:
+                want = self._want_now()
             if not self._prepare(want):
-                continue
+                return
             with self._lock:
                 ops = self._take_acks()
                 if want:
                     self._woken = False
             raws = self._round_trip(ops, want)
             if raws is None:
-                continue
+                return
             self.watch.ok()
             with self._lock:
                 self._accept(raws)
@@ -519,12 +535,7 @@ class Manager:
                 assert self._suspect is not None
                 self._add_ack(_hand_back(self._suspect))
                 self._suspect = suspect_deadline = None
-            want = 0
-            buffered = len(self._buffer)
-            prefetch = self._prefetch_now()
-            holding = self._suspect is not None or self._exclusive  # a suspect waits or runs: fetch nothing
-            if not self._quiet and not holding and buffered <= prefetch // 2 and (not self._idle or self._woken):
-                want = min(MAX_FETCH, self.concurrency + prefetch - self._busy - buffered)
+            want = self._want_now()
             acks = self._acks
             if want > 0:
                 return want
@@ -534,6 +545,15 @@ class Manager:
                                      self._first_ack + self.settings.ack_delay if acks else None) if d is not None]
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             self._fetch_wanted.wait(timeout)
+
+    def _want_now(self) -> int:
+        """How many jobs to fetch now (holding the lock); 0 for none."""
+        buffered = len(self._buffer)
+        prefetch = self._prefetch_now()
+        holding = self._suspect is not None or self._exclusive  # a suspect waits or runs: fetch nothing
+        if self._quiet or self._stopped or holding or buffered > prefetch // 2 or (self._idle and not self._woken):
+            return 0
+        return max(0, min(MAX_FETCH, self.concurrency + prefetch - self._busy - buffered))
 
     def _known(self) -> collections.Counter[bytes]:
         known = collections.Counter(self._buffer)
@@ -575,14 +595,20 @@ class Manager:
                     return
                 if not self._idle or self._woken:
                     continue
-            try:
-                if self.fetch.wait_for_work() == "wake":
-                    self.on_wake()  # a remote command is waiting: read it now, not at the next heartbeat
-            except Exception as exc:
-                self.watch.failed(exc)
+            self._wait_for_work()
+            self._trip()
             with self._lock:
-                self._woken = True
-                self._fetch_wanted.notify()
+                self._fetch_wanted.notify()  # should the trip have failed, the fetcher tries again
+
+    def _wait_for_work(self) -> None:
+        """Block until a queue has work, a command arrives for this process, or the wait times out."""
+        try:
+            if self.fetch.wait_for_work() == "wake":
+                self.on_wake()  # a remote command is waiting: read it now, not at the next heartbeat
+        except Exception as exc:
+            self.watch.failed(exc)
+        with self._lock:
+            self._woken = True
 
 
 def _suspect(raw: bytes) -> bool:
