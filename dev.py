@@ -6,6 +6,8 @@
     python3 dev.py lint        ruff and mypy only
     python3 dev.py wheels      build the wheels into dist/
     python3 dev.py bench [ARGS]  Robin's benchmark (bench/bench.py; ARGS go to it)
+    python3 dev.py bench-peers [ARGS]  Robin and the Python peers in one run (bench/peers.py)
+    python3 dev.py bench-soak [ARGS]   worker memory over 1,000,000 jobs, idle cost (bench/soak.py)
 
 The first run creates .venv/ with every package of this repository installed in
 editable mode, plus the development tools; later runs reuse it and reinstall only when
@@ -90,14 +92,16 @@ def main(argv: list[str]) -> None:
     if task in ("help", "-h", "--help"):
         print(__doc__)
         return
-    if task not in ("demo", "test", "lint", "wheels", "bench"):
-        sys.exit(f"dev.py: unknown task {task!r}; tasks: demo, test, lint, wheels, bench")
+    tasks = ("demo", "test", "lint", "wheels", "bench", "bench-peers", "bench-soak")
+    if task not in tasks:
+        sys.exit(f"dev.py: unknown task {task!r}; tasks: {', '.join(tasks)}")
     ensure_venv()
     env = dict(os.environ)
     if task == "demo":
         run(BIN / "python", "examples/demo.py", *argv[1:], env=env)
-    elif task == "bench":
-        run(BIN / "python", "bench/bench.py", *argv[1:], env=env)
+    elif task in ("bench", "bench-peers", "bench-soak"):
+        script = {"bench": "bench.py", "bench-peers": "peers.py", "bench-soak": "soak.py"}[task]
+        run(BIN / "python", f"bench/{script}", *argv[1:], env=env)
     elif task == "lint":
         lint()
     elif task == "test":
