@@ -196,3 +196,16 @@ def test_an_unknown_job_message_points_at_a_module_name_mismatch() -> None:
     message = unknown_job_message("myapp.tests.apps.jobs.record")
     assert "but tests.apps.jobs.record is" in message and "imported the module under another name" in message
     assert "give -r the module path the client imports (myapp.tests.apps.jobs)" in message
+
+
+def test_enqueue_survives_killed_connections_and_a_flushed_script_cache(r: redis.Redis) -> None:
+    """The push path keeps its own encoded command and pooled connections: both can go stale."""
+    jobs.record.enqueue("warm")
+    r.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")  # the client's pooled connection dies
+    r.script_flush()  # and push.lua is gone from the server
+    jid = jobs.record.enqueue("é ü 😀 \u2028", nested=["<b>", None, 1.5])  # non-ASCII, escaped to ASCII JSON
+    jids = jobs.record.enqueue_many([(f"bulk {i}",) for i in range(1500)])  # two chunks, one push each
+    payloads = queued(r)
+    assert [p["jid"] for p in payloads] == [payloads[0]["jid"], jid, *jids]
+    assert payloads[1]["args"] == ["é ü 😀 \u2028"] and payloads[1]["kwargs"] == {"nested": ["<b>", None, 1.5]}
+    assert payloads[-1]["args"] == ["bulk 1499"]
