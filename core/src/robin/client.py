@@ -65,20 +65,21 @@ class Client:
                 options: JobOptions, at: float | None = None) -> str | None:
         """Build, pass through client middleware, push; return the jid or ``None`` if stopped."""
         payload = build_payload(name, args, kwargs, options, time.time())
-        ctx = EnqueueContext(payload, job, options.all(), at)
         if not len(client_middleware):
-            return self._submit(ctx)
+            return self._push(payload, at)  # no context to build when nobody looks at it
+        ctx = EnqueueContext(payload, job, options.all(), at)
         return client_middleware.invoke(ctx, lambda: self._submit(ctx))
 
     def _submit(self, ctx: EnqueueContext) -> str | None:
         if ctx.push is not None:  # a middleware took over the push of this job
             return ctx.push(ctx)
-        payload = ctx.payload
+        return self._push(ctx.payload, ctx.at)
+
+    def _push(self, payload: Payload, at: float | None) -> str:
         queue = payload["queue"]
         prefix = self._push_prefix.get(queue) if type(queue) is str else None
         if prefix is None:
             prefix = self._push_prefix_for(queue)
-        at = ctx.at
         scheduled = at is not None and at > time.time()
         if scheduled:
             payload["at"] = payload["enqueued_at"] = at

@@ -62,8 +62,12 @@ def check_arguments(args: Sequence[Any], kwargs: dict[str, Any]) -> None:
     tuple or a datetime would come back to the job as something else.
     """
     try:
-        if all(_native(a) for a in args) and _native(kwargs):
-            return
+        for value in args:  # a plain loop: this runs for every enqueue
+            if not _native(value):
+                break
+        else:
+            if not kwargs or _native(kwargs):
+                return
         for i, value in enumerate(args):
             _explain(value, f"args[{i}]")
         for key, value in kwargs.items():
