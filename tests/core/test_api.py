@@ -196,3 +196,44 @@ def test_metrics_count_executions_failures_and_times(r: redis.Redis, workers: Ca
     assert failing is not None and failing.executions == failing.failures == 3
     keys = [k.decode() for k in r.scan_iter(NS + "metrics:*")]
     assert len(keys) == 1 and 0 < r.ttl(keys[0]) <= 26 * 3600
+
+
+def test_search_pages_through_a_set_by_cursor_in_any_case(r: redis.Redis) -> None:
+    r.zadd(NS + "dead", {dead_payload(i, job="shop.Mail.send" if i % 3 == 0 else "shop.resize"): 1_000 + i
+                         for i in range(3000)})
+    seen: set[str] = set()
+    cursor: str | None = "0"
+    pages = 0
+    while cursor is not None:
+        found = DeadSet().search("MAIL", cursor=cursor, count=100)
+        assert len(found.entries) <= 100 and all(e.job == "shop.Mail.send" for e in found.entries)
+        seen.update(e.jid for e in found.entries)
+        cursor, pages = found.cursor, pages + 1
+    assert len(seen) == 1000 and pages >= 10
+    assert [e.jid for e in DeadSet().search("dead-2999").entries] == [f"{2999:024d}"]
+    assert DeadSet().search("nothing like it").entries == []
+
+
+def test_a_set_entry_is_found_by_its_score_and_removed_in_bulk(r: redis.Redis) -> None:
+    r.zadd(NS + "dead", {dead_payload(1): 1_000.25, dead_payload(2): 1_000.25, dead_payload(3): 7})
+    dead = DeadSet()
+    second = dead.find_job(f"{2:024d}", score=1_000.25)
+    assert second is not None and second.args == ["dead-2"]
+    assert dead.find_job(f"{2:024d}", score=7) is None
+    assert dead.remove([second, second]) == 1 and dead.size == 2
+
+
+def test_queue_pages_and_finding_a_job_near_where_it_was_seen(r: redis.Redis) -> None:
+    jids = [jobs.record.enqueue(f"q-{i}") for i in range(1200)]
+    queue = Queue("default")
+    assert [e.jid for e in queue.page(0, 3)] == jids[::-1][:3]
+    found = queue.find_job(jids[5], near=1194)
+    assert found is not None and found.args == ["q-5"]
+    assert queue.delete(jids[600], near=599) and queue.size == 1199
+
+
+def test_server_info_names_the_server(r: redis.Redis) -> None:
+    from robin.api import server_info
+
+    info = server_info()
+    assert info["redis_version"] and "used_memory_human" in info and info["role"] == "master"

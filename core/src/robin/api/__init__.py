@@ -17,8 +17,8 @@ from robin.api.metrics import JobMetrics, Metrics
 from robin.api.processes import Process, ProcessSet, Work, Workers
 from robin.api.queues import Queue, QueueEntry
 from robin.api.records import JobRecord
-from robin.api.sets import DeadSet, JobSet, RetrySet, ScheduledSet, SortedEntry
-from robin.api.stats import DayStats, Stats
+from robin.api.sets import DeadSet, JobSet, RetrySet, ScheduledSet, SearchPage, SortedEntry
+from robin.api.stats import DayStats, Stats, server_info
 
 __all__ = [
     "DayStats",
@@ -33,8 +33,10 @@ __all__ = [
     "QueueEntry",
     "RetrySet",
     "ScheduledSet",
+    "SearchPage",
     "SortedEntry",
     "Stats",
     "Work",
     "Workers",
+    "server_info",
 ]

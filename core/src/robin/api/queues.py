@@ -99,10 +99,26 @@ class Queue:
     def __iter__(self) -> Iterator[QueueEntry]:
         return self.jobs()
 
-    def find_job(self, jid: str) -> QueueEntry | None:
-        """The waiting job with this jid, or None (reads the queue a page at a time)."""
+    def page(self, offset: int, count: int) -> list[QueueEntry]:
+        """``count`` jobs from position ``offset``, newest first (for paginated views)."""
+        return [self._entry(raw) for raw in self.client.redis.lrange(self.key, offset, offset + count - 1)]
+
+    def find_job(self, jid: str, near: int | None = None) -> QueueEntry | None:
+        """The waiting job with this jid, or None (reads the queue a page at a time).
+
+        ``near`` is where the job was last seen (its position, newest first, as in
+        :meth:`page`): the page around it is read first, so a job shown in a view is found
+        in one round trip even in a long queue.
+        """
         needle = jid.encode()
         redis, key = self.client.redis, self.key
+        if near is not None:
+            start = max(0, near - PAGE // 2)  # jobs pushed since move it towards the tail
+            for raw in redis.lrange(key, start, start + PAGE - 1):
+                if needle in raw:
+                    record = JobRecord.parse(raw)
+                    if record.jid == jid:
+                        return QueueEntry(record.raw, record.payload, record.valid)
         start = 0
         while True:
             page = redis.lrange(key, start, start + PAGE - 1)
@@ -115,9 +131,9 @@ class Queue:
                 return None
             start += PAGE
 
-    def delete(self, jid: str) -> bool:
-        """Remove the waiting job with this jid; False if there is none."""
-        entry = self.find_job(jid)
+    def delete(self, jid: str, near: int | None = None) -> bool:
+        """Remove the waiting job with this jid; False if there is none (``near``: see :meth:`find_job`)."""
+        entry = self.find_job(jid, near)
         return entry.delete(self._client) if entry is not None else False
 
     def clear(self) -> int:
@@ -129,6 +145,11 @@ class Queue:
         pipe.srem(c.keys.queues, self.name)
         size, _, _ = pipe.execute()
         return int(size)
+
+    @staticmethod
+    def _entry(raw: bytes) -> QueueEntry:
+        record = JobRecord.parse(raw)
+        return QueueEntry(record.raw, record.payload, record.valid)
 
     def __repr__(self) -> str:
         return f"<robin Queue {self.name}>"

@@ -8,9 +8,10 @@ atomically by move.lua.  Nothing ever loads a whole set or blocks the server on 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from robin import scripts
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from robin.client import Client
 
 PAGE = 500
+SEARCH_BUDGET = 50_000  # entries one search() call examines at most: a page of results stays fast
 Progress = Callable[[int], None]
 
 
@@ -105,12 +107,59 @@ class JobSet:
             if limit is not None and found >= limit:
                 return
 
-    def find_job(self, jid: str) -> SortedEntry | None:
-        """The entry with this jid, or None."""
+    def search(self, text: str, *, cursor: str = "0", count: int = 25,
+               budget: int = SEARCH_BUDGET) -> SearchPage:
+        """A page of entries whose payload contains ``text``, case-insensitively (a job name, an argument).
+
+        The server filters (ZSCAN ... MATCH); one call examines about ``budget`` entries
+        at most, so a page costs the same on a set of a million jobs.  Pass the page's
+        ``cursor`` to the next call; it is ``None`` when the whole set was searched.
+        Entries come in the server's order (not by time); each appears once, unless the
+        set changes between calls.
+        """
+        pattern = "*" + _case_insensitive(json.dumps(text, ensure_ascii=True)[1:-1]) + "*"
+        scan_cursor, _, skip_text = cursor.partition(":")
+        position, skip = int(scan_cursor or 0), int(skip_text or 0)
+        step = max(100, min(1000, count * 10))
+        found: list[SortedEntry] = []
+        examined = 0
+        redis, key = self.client.redis, self.key
+        while True:
+            after, batch = redis.zscan(key, position, match=pattern, count=step)
+            examined += step
+            fresh = batch[skip:]
+            if len(found) + len(fresh) > count:  # stop inside this batch: come back to it, skipping what was shown
+                taken = count - len(found)
+                found += [self._entry(raw, score) for raw, score in fresh[:taken]]
+                return SearchPage(found, f"{position}:{skip + taken}", examined)
+            found += [self._entry(raw, score) for raw, score in fresh]
+            skip = 0
+            position = int(after)
+            if position == 0:
+                return SearchPage(found, None, examined)
+            if len(found) == count or examined >= budget:
+                return SearchPage(found, str(position), examined)
+
+    def find_job(self, jid: str, score: float | None = None) -> SortedEntry | None:
+        """The entry with this jid, or None.  With its ``score`` (when due, or died) it is found at once;
+        without, by searching the set."""
+        if score is not None:
+            for raw, found in self.client.redis.zrangebyscore(self.key, score, score, start=0, num=1000,
+                                                              withscores=True):
+                entry = self._entry(raw, found)
+                if entry.jid == jid:
+                    return entry
+            return None
         for entry in self.scan(f'"{jid}"'):
             if entry.jid == jid:
                 return entry
         return None
+
+    def remove(self, entries: list[SortedEntry]) -> int:
+        """Delete these entries for good (one round trip); return how many were still there."""
+        if not entries:
+            return 0
+        return int(self.client.redis.zrem(self.key, *[e.raw for e in entries]))
 
     def move(self, entries: list[SortedEntry], *, to_dead: bool) -> int:
         """Move entries to their queues (or to the dead set), each atomically; return how many moved."""
@@ -159,6 +208,15 @@ class JobSet:
         return f"<robin {type(self).__name__}>"
 
 
+@dataclass(frozen=True)
+class SearchPage:
+    """What :meth:`JobSet.search` found: ``entries``, and the ``cursor`` of the next page (None: no more)."""
+
+    entries: list[SortedEntry] = field(default_factory=list)
+    cursor: str | None = None
+    examined: int = 0
+
+
 class ScheduledSet(JobSet):
     """Jobs enqueued with ``enqueue_in``/``enqueue_at``, by the time they are due."""
 
@@ -202,3 +260,8 @@ def _killed(entry: SortedEntry, now: float) -> str:
 
 def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def _case_insensitive(text: str) -> str:
+    """A glob pattern matching ``text`` literally, in any case: ``Ab*`` -> ``[aA][bB]\\*``."""
+    return "".join(f"[{ch.lower()}{ch.upper()}]" if ch.lower() != ch.upper() else _glob_escape(ch) for ch in text)

@@ -79,3 +79,16 @@ class Stats:
                 "scheduled": self.scheduled_size, "retries": self.retry_size, "dead": self.dead_size,
                 "processes": self.processes_size, "busy": self.busy,
                 "default_queue_latency": round(self.default_queue_latency, 3), "queues": self.queues}
+
+
+# What the dashboard and ``robin doctor``-like tools show of INFO: the server's identity and health.
+SERVER_FIELDS = ("redis_version", "valkey_version", "server_name", "redis_mode", "os", "uptime_in_days",
+                 "connected_clients", "blocked_clients", "used_memory_human", "used_memory_peak_human",
+                 "maxmemory_human", "maxmemory_policy", "aof_enabled", "role", "connected_slaves")
+
+
+def server_info(client: Client | None = None) -> dict[str, str]:
+    """A few fields of the server's INFO (version, uptime, clients, memory, persistence, role), as text."""
+    c = resolve(client)
+    info = c.redis.info()
+    return {name: str(info[name]) for name in SERVER_FIELDS if name in info}
