@@ -49,7 +49,9 @@ class Plugin:
     licensed add-on says whom it is licensed to).  ``after`` names distributions whose
     plug-ins must be set up before this one when they are installed (so that this one can
     place its middleware relative to theirs); otherwise plug-ins are set up in the order of
-    their distribution names, the same on every machine.
+    their distribution names, the same on every machine.  ``web()`` adds pages to the web
+    dashboard with ``robin.web.register_page``; it is called once per process, when the
+    first dashboard app is made (so workers never import the dashboard).
     """
 
     name: str
@@ -58,6 +60,7 @@ class Plugin:
     cli: Callable[[Any], None] | None = None
     status: Callable[[], str] | None = None
     after: tuple[str, ...] = ()
+    web: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import redis
 import typer
 
 from robin import plugins
-from robin.cli import control, data, doctor, jobs, server, top, worker
+from robin.cli import control, data, doctor, jobs, server, top, web, worker
 from robin.cli.app import app, state
 from robin.errors import RobinError
 
@@ -25,7 +25,7 @@ log = logging.getLogger("robin")
 SERVER_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionError, TimeoutError,
                  socket.gaierror)
 
-for module in (worker, data, jobs, control, top, doctor, server):
+for module in (worker, data, jobs, control, top, doctor, server, web):
     module.register(app)
 
 
