@@ -278,6 +278,17 @@ def in_use(conn: redis.Redis, keys: EnterpriseKeys, definition: dict[str, Any]) 
     return 0.0
 
 
+def overview(conn: redis.Redis, keys: EnterpriseKeys) -> list[dict[str, Any]]:
+    """Every limiter used so far (what ``robin limiters`` and the dashboard show): its definition,
+    ``in_use`` now and ``over_limit`` (times a caller gave up waiting), by name."""
+    rows = []
+    for _, raw in sorted(conn.hgetall(keys.limiters).items()):
+        definition = json.loads(raw)
+        over = int(conn.get(keys.limiter(definition["name"], "over")) or 0)
+        rows.append({**definition, "in_use": in_use(conn, keys, definition), "over_limit": over})
+    return rows
+
+
 # -- the public constructors ---------------------------------------------------------------
 def _check(name: str, limit: int, wait_timeout: float, reschedule: int) -> None:
     if not isinstance(name, str) or not _NAME.match(name):

@@ -306,6 +306,52 @@ def publish(conn: Any, keys: EnterpriseKeys, current: list[Schedule]) -> None:
     pipe.execute()
 
 
+def next_run_of(definition: dict[str, Any], now: float) -> float | None:
+    """When a published schedule (see :func:`publish`) next fires after ``now``."""
+    if definition.get("every"):
+        every = float(definition["every"])
+        return (now // every + 1) * every
+    if definition.get("cron"):
+        return Cron.parse(str(definition["cron"])).next_after(datetime.fromtimestamp(now, UTC),
+                                                              str(definition.get("tz") or "UTC")).timestamp()
+    return None
+
+
+def overview(conn: Any, keys: EnterpriseKeys, now: float) -> tuple[str | None, list[dict[str, Any]]]:
+    """The leader's identity (None: no worker leads) and the published schedules, each with its
+    ``next_run`` and the last job enqueued (``last_jid``, ``last_tick``): what ``robin periodic``
+    and the dashboard show."""
+    last_jobs = {k.decode(): v.decode() for k, v in conn.hgetall(keys.periodic_job).items()}
+    rows = []
+    for schedule_id, raw in sorted(conn.hgetall(keys.periodic).items()):
+        definition = json.loads(raw)
+        jid, _, tick = last_jobs.get(schedule_id.decode(), "").partition(" ")
+        rows.append({**definition, "next_run": next_run_of(definition, now), "last_jid": jid or None,
+                     "last_tick": float(tick) if tick else None})
+    holder = conn.get(keys.leader)
+    return (holder.decode() if holder else None), rows
+
+
+def enqueue_now(schedule_id: str) -> str | None:
+    """Enqueue a published schedule's job once, now, outside its schedule (the dashboard's
+    "enqueue now"); return its jid (None if client middleware stopped it).
+
+    It is an ordinary enqueue through client middleware: it does not count as a tick, so
+    the schedule's next run is unchanged.  The job need not be registered in this process.
+    """
+    client = config.redis_client()
+    raw = client.redis.hget(EnterpriseKeys(client.keys).periodic, schedule_id)
+    if raw is None:
+        raise ConfigurationError(f"no periodic schedule {schedule_id}: the leader publishes the schedules it runs "
+                                 f"every {PUBLISH_EVERY:g} s; it was removed from the code, or no worker runs")
+    definition = json.loads(raw)
+    name, queue = str(definition["job"]), check_name("queue", str(definition["queue"]))
+    job = robin.registered(name)
+    options = job.job_options.merged({"queue": queue}) if job is not None else robin.JobOptions(queue=queue)
+    return config.client().enqueue(job, name, list(definition.get("args") or []),
+                                   dict(definition.get("kwargs") or {}), options)
+
+
 def server_time() -> float:
     client = config.redis_client()
     seconds, micros = client.redis.time()

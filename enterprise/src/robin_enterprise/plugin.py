@@ -48,5 +48,11 @@ def add_commands(app: Any) -> None:
     add(app)
 
 
+def add_pages() -> None:
+    from robin_enterprise.web import add_pages as add
+
+    add()
+
+
 plugin = robin.Plugin(name="Robin Enterprise", robin_major=int(__version__.split(".")[0]), setup=setup,
-                      cli=add_commands, status=status, after=("robin-pro",))
+                      cli=add_commands, status=status, after=("robin-pro",), web=add_pages)

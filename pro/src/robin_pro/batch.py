@@ -137,6 +137,20 @@ class BatchStatus:
     open: int = 0
     callbacks: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def done(self) -> int:
+        """Jobs that succeeded."""
+        return self.total - self.pending
+
+    @property
+    def state(self) -> str:
+        """``succeeded``, ``complete`` (with its dead jobs), ``running`` or ``adding jobs``."""
+        if self.succeeded:
+            return "succeeded"
+        if self.complete:
+            return "complete" + (f", {self.deaths} dead" if self.deaths else "")
+        return "running" if self.open == 0 else "adding jobs"
+
     def to_dict(self) -> dict[str, Any]:
         return {"bid": self.bid, "description": self.description, "total": self.total, "pending": self.pending,
                 "failures": self.failures, "failed_jids": self.failed_jids, "deaths": self.deaths,

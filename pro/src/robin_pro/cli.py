@@ -17,11 +17,7 @@ console = Console(highlight=False)
 
 
 def _state(status: BatchStatus) -> str:
-    if status.succeeded:
-        return "succeeded"
-    if status.complete:
-        return "complete" + (f", {status.deaths} dead" if status.deaths else "")
-    return "running" if status.open == 0 else "adding jobs"
+    return status.state
 
 
 def batches(limit: int = typer.Option(25, "--limit", "-n", min=1),

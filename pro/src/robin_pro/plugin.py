@@ -43,5 +43,11 @@ def add_commands(app: Any) -> None:
     add(app)
 
 
+def add_pages() -> None:
+    from robin_pro.web import add_pages as add
+
+    add()
+
+
 plugin = robin.Plugin(name="Robin Pro", robin_major=int(__version__.split(".")[0]), setup=setup,
-                      cli=add_commands, status=status)
+                      cli=add_commands, status=status, web=add_pages)
