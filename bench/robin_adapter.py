@@ -18,7 +18,7 @@ NOTES = {
              "prefetch sized to the jobs' pace; 2p = `-p 2` (a supervisor forks 2 worker processes)",
     "bulk": "`job.enqueue_many()`: one round trip per 1,000 jobs",
     "io": "1 process, `-c 50` threads",
-    "latency": "an idle worker blocks (BRPOP) on per-queue wake-up tokens that every push leaves: no polling",
+    "latency": "an idle worker blocks (BRPOP) on wake-up tokens that a push to an empty queue leaves: no polling",
 }
 
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
