@@ -10,6 +10,7 @@ happens to be installed; none is a dependency.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import urllib.request
@@ -89,10 +90,58 @@ def test_flask_mounting_as_documented(r: redis.Redis) -> None:
 
 def test_fastapi_mounting_as_documented(r: redis.Redis) -> None:
     fastapi = pytest.importorskip("fastapi", reason="FastAPI is not installed (not a dependency: docs/web.md)")
-    from fastapi.middleware.wsgi import WSGIMiddleware
-    from fastapi.testclient import TestClient
+    pytest.importorskip("a2wsgi", reason="a2wsgi is not installed (docs/web.md's FastAPI example uses it)")
+    from a2wsgi import WSGIMiddleware
 
     application = fastapi.FastAPI()
     application.mount("/robin", WSGIMiddleware(create_app()))
-    html = TestClient(application).get("/robin/queues").text
-    assert '<a href="/robin/queues" aria-current="page">' in html
+    status, html = asyncio.run(asgi_get(application, "/robin/queues"))
+    assert status == 200 and '<a href="/robin/queues" aria-current="page">' in html
+
+
+async def asgi_get(application: Any, path: str) -> tuple[int, str]:
+    """One GET through an ASGI app, as an ASGI server would send it (no HTTP client needed)."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1), "server": ("localhost", 80)}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await application(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body").decode()
+
+
+def test_django_mounting_as_documented(r: redis.Redis) -> None:
+    """docs/web.md's Django wsgi.py: the dashboard under /robin beside a Django project."""
+    pytest.importorskip("django", reason="Django is not installed (not a dependency: docs/web.md's example)")
+    import django
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.urls import path
+
+    if not settings.configured:
+        settings.configure(DEBUG=False, ALLOWED_HOSTS=["*"], ROOT_URLCONF=__name__, SECRET_KEY="test",
+                           MIDDLEWARE=[], INSTALLED_APPS=[])
+        django.setup()
+    globals()["urlpatterns"] = [path("", lambda request: HttpResponse(b"the django site"))]
+    from django.core.wsgi import get_wsgi_application
+
+    application = mount("/robin", create_app(), get_wsgi_application())
+    running = server(application, "127.0.0.1", 0)
+    thread = threading.Thread(target=running.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{running.server_address[1]}"
+        with urllib.request.urlopen(base + "/robin/queues") as reply:
+            assert '<a href="/robin/queues" aria-current="page">' in reply.read().decode()
+        with urllib.request.urlopen(base + "/") as reply:
+            assert reply.read() == b"the django site"
+    finally:
+        running.shutdown()
+        running.server_close()
