@@ -20,6 +20,10 @@ def register(app: typer.Typer) -> None:
         password: str = typer.Option(None, "--password", envvar="ROBIN_WEB_PASSWORD", show_envvar=True,
                                      help="Ask for this password (HTTP basic auth, any user name)."),
         read_only: bool = typer.Option(False, "--read-only", help="Show everything, change nothing."),
+        allowed_host: list[str] = typer.Option(
+            [], "--allowed-host", metavar="NAME",
+            help="Also answer requests for this host name (NAME or NAME:PORT; repeat for more), e.g. the name a "
+                 "reverse proxy forwards. Default: localhost, 127.0.0.1, [::1] and --host."),
     ) -> None:
         """Serve the web dashboard (on 127.0.0.1:7433 by default; Ctrl-C stops)."""
         from robin import config
@@ -27,20 +31,30 @@ def register(app: typer.Typer) -> None:
         from robin.web.serve import server
 
         config.redis_client().redis.ping()  # a wrong server URL is one clear line now, not an error page later
-        dashboard = create_app(password=password, read_only=read_only)
+        dashboard = create_app(password=password, read_only=read_only,
+                               allowed_hosts=allowed_hosts(host, allowed_host))
         try:
             running = server(dashboard, host, port)
         except OSError as exc:
             raise ConfigurationError(_cannot_listen(host, port, exc)) from exc
         bound_host, bound_port = str(running.server_address[0]), int(running.server_address[1])
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        shown = _shown_host(bound_host)
         mode = ", read-only" if read_only else ""
         guard = ", password required" if password else ""
         console.print(f"robin web: the dashboard is at http://{shown}:{bound_port}/ ({mode[2:] or 'read-write'}"
                       f"{guard}); Ctrl-C stops it", soft_wrap=True)
         if not password and not _loopback(host):
-            errors.print(f"robin web: warning: listening on {host} without --password: anyone who can reach this "
-                         f"port can retry and delete jobs. Add --password (or ROBIN_WEB_PASSWORD) or --read-only.",
+            if read_only:
+                errors.print(f"robin web: warning: listening on {host} without a password: anyone who can reach "
+                             f"this port can read the arguments of every job. Set ROBIN_WEB_PASSWORD (or "
+                             f"--password).", soft_wrap=True)
+            else:
+                errors.print(f"robin web: warning: listening on {host} without a password: anyone who can reach "
+                             f"this port can retry and delete jobs. Set ROBIN_WEB_PASSWORD (or --password), or "
+                             f"add --read-only.", soft_wrap=True)
+        if _any_address(host) and not allowed_host:
+            errors.print("robin web: note: only requests for localhost, 127.0.0.1 and [::1] are answered; add "
+                         "--allowed-host NAME for each name or address others reach this machine by.",
                          soft_wrap=True)
         try:
             running.serve_forever(poll_interval=0.2)
@@ -50,11 +64,35 @@ def register(app: typer.Typer) -> None:
             running.server_close()
 
 
+def allowed_hosts(host: str, extra: list[str]) -> list[str]:
+    """The hosts ``robin web`` answers for: loopback names (any port), ``--host`` when it names one
+    address or name, and every ``--allowed-host``."""
+    from robin.web.hosts import LOCAL_HOSTS
+
+    hosts = list(LOCAL_HOSTS)
+    if not _any_address(host):
+        hosts.append(f"[{host.strip('[]')}]" if ":" in host else host)
+    return hosts + [h for h in extra if h.strip()]
+
+
+def _any_address(host: str) -> bool:
+    return host.strip("[]") in ("", "0.0.0.0", "::")
+
+
+def _shown_host(bound: str) -> str:
+    """A host to put in a URL a browser can open: not 0.0.0.0 or ::, brackets around IPv6."""
+    if bound in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if bound == "::":
+        return "[::1]"
+    return f"[{bound}]" if ":" in bound else bound
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from robin.web import pages as _core
 from robin.web.app import CSP, App, StartResponse
 from robin.web.auth import Authorize
+from robin.web.html import Markup
 from robin.web.http import Access, HTTPError, Request, Response, View
 from robin.web.mount import mount
 from robin.web.registry import Action, Page, register_page, unregister_page
@@ -34,7 +35,7 @@ _core.register()
 
 
 def create_app(authorize: Authorize | None = None, *, password: str | None = None, read_only: bool = False,
-               secret: str | bytes | None = None) -> App:
+               secret: str | bytes | None = None, allowed_hosts: Sequence[str] | None = None) -> App:
     """The dashboard as a WSGI application.
 
     ``authorize(environ)`` returns :class:`Access` (``ALLOWED``, ``READ_ONLY``,
@@ -43,16 +44,23 @@ def create_app(authorize: Authorize | None = None, *, password: str | None = Non
     ``password`` asks for HTTP basic auth (any user name).  ``read_only`` makes every
     request read-only.  ``secret`` signs the CSRF tokens (default: ``ROBIN_WEB_SECRET``,
     else random per process; processes serving one dashboard behind a load balancer
-    need the same one).
+    need the same one).  ``allowed_hosts`` lists the host names (``name`` for any port,
+    ``name:port``, ``[::1]``; ``*`` for any) the dashboard answers for: any other ``Host``
+    gets a 421, which stops DNS rebinding.  ``None`` (the default) answers any host: for
+    mounting in a framework that checks the host itself (Django's ``ALLOWED_HOSTS``).
     """
-    return App(authorize, password=password, read_only=read_only, secret=secret)
+    return App(authorize, password=password, read_only=read_only, secret=secret, allowed_hosts=allowed_hosts)
 
 
 def from_environment() -> App:
     """The dashboard configured from the environment: ``ROBIN_WEB_PASSWORD`` (basic auth),
-    ``ROBIN_WEB_READ_ONLY=1`` and ``ROBIN_WEB_SECRET``."""
+    ``ROBIN_WEB_READ_ONLY=1``, ``ROBIN_WEB_SECRET`` and ``ROBIN_WEB_ALLOWED_HOSTS`` (comma-separated
+    host names, see :func:`create_app`; unset: any host)."""
     read_only = os.environ.get("ROBIN_WEB_READ_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
-    return create_app(password=os.environ.get("ROBIN_WEB_PASSWORD") or None, read_only=read_only)
+    hosts_text = os.environ.get("ROBIN_WEB_ALLOWED_HOSTS", "").strip()
+    hosts = [h.strip() for h in hosts_text.split(",") if h.strip()] if hosts_text else None
+    return create_app(password=os.environ.get("ROBIN_WEB_PASSWORD") or None, read_only=read_only,
+                      allowed_hosts=hosts)
 
 
 class EnvironmentApp:
@@ -81,6 +89,7 @@ __all__ = [
     "App",
     "Authorize",
     "HTTPError",
+    "Markup",
     "Page",
     "Request",
     "Response",

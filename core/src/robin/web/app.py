@@ -2,16 +2,21 @@
 
 Every request goes through :meth:`App.__call__`:
 
+0. the ``Host`` must be one of ``allowed_hosts`` (when given: DNS rebinding), else 421;
 1. ``password`` (HTTP basic) and the authorization hook decide: allowed, read-only or
    denied (``read_only=True`` caps every request at read-only);
 2. ``/static/...`` and ``/stats.json`` are answered here; any other path goes to the
    registered :class:`~robin.web.registry.Page` that owns it;
-3. GET and HEAD render; a POST must carry a valid CSRF token, come from a request that
-   is not read-only, and name one of the page's actions.  An action with ``confirm``
+3. GET and HEAD render; a POST must come from a request that is not read-only, not from
+   another site (``Origin``, ``Sec-Fetch-Site``), carry a valid CSRF token, and name one
+   of the page's actions.  An action with ``confirm``
    runs only once confirmed (the static JS asks; without JS a confirmation page does);
 4. the response gets the security headers, among them a Content-Security-Policy that
    allows scripts and styles from the app only: no inline script can run, whatever a
    job's arguments contain.
+
+Anything unexpected on the way becomes a 500 page (with those headers, without the
+traceback, which goes to the log).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, unquote
@@ -29,7 +34,8 @@ import redis
 from robin import config, plugins
 from robin.web import csrf, templates
 from robin.web.auth import Authorize, decide, narrower, password_matches
-from robin.web.html import Markup
+from robin.web.hosts import AllowedHosts, cross_site, request_host
+from robin.web.html import Markup, escape
 from robin.web.http import Access, HTTPError, Request, Response, View, status_line
 from robin.web.registry import Page, find, pages
 
@@ -55,8 +61,12 @@ class App:
     """The Robin dashboard; make one with :func:`robin.web.create_app`."""
 
     def __init__(self, authorize: Authorize | None = None, *, password: str | None = None, read_only: bool = False,
-                 secret: str | bytes | None = None, brand: str = "Robin") -> None:
+                 secret: str | bytes | None = None, brand: str = "Robin",
+                 allowed_hosts: Sequence[str] | None = None) -> None:
         self.authorize = authorize
+        if isinstance(allowed_hosts, str):
+            allowed_hosts = [allowed_hosts]
+        self.allowed_hosts = AllowedHosts(allowed_hosts) if allowed_hosts is not None else None
         self.password = password or None
         self.read_only = read_only
         self.brand = brand
@@ -67,7 +77,14 @@ class App:
 
     # -- WSGI ----------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        response, set_cookies = self.respond(environ)
+        try:
+            response, set_cookies = self.respond(environ)
+        except Exception:
+            log.exception("the dashboard failed to answer %s %s", environ.get("REQUEST_METHOD"),
+                          environ.get("PATH_INFO"))
+            response, set_cookies = Response(
+                "Robin's dashboard failed to answer this request; the traceback is in the log of the process "
+                "serving it.\n", 500, "text/plain; charset=utf-8"), []
         headers = [("Content-Type", response.content_type), *SECURITY_HEADERS, *response.headers]
         if response.content_type.startswith(("text/html", "application/json")):
             headers.append(("Cache-Control", "no-store"))
@@ -79,8 +96,15 @@ class App:
 
     def respond(self, environ: dict[str, Any]) -> tuple[Response, list[str]]:
         """The response to one request, and the cookies to set."""
+        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request_host(environ)):
+            host = request_host(environ)
+            return Response(f"Robin's dashboard does not answer for the host {host!r} (DNS rebinding protection). "
+                            f"If you reach it by that name, allow it: robin web --allowed-host NAME, "
+                            f"create_app(allowed_hosts=[...]) or ROBIN_WEB_ALLOWED_HOSTS.\n", 421,
+                            "text/plain; charset=utf-8"), []
         if self.password is not None and not password_matches(self.password, environ):
-            return Response("Robin's dashboard needs a password.\n", 401, "text/plain; charset=utf-8",
+            return Response("Robin's dashboard needs a password: missing or wrong password (any user name "
+                            "works).\n", 401, "text/plain; charset=utf-8",
                             [("WWW-Authenticate", 'Basic realm="Robin", charset="UTF-8"')]), []
         access = decide(self.authorize, environ)
         if self.read_only:
@@ -139,15 +163,20 @@ class App:
         title = page.title
         if isinstance(result, View):
             title, result = result.title or title, result.body
-        return self.page_response(request, title, result, notice=notice)
+        # HTML only when the page says so (Markup, which robin.web.html's helpers return): a plain str is text
+        return self.page_response(request, title, escape(result), notice=notice)
 
     def post(self, request: Request, page: Page, browser_cookie: str, cookies: list[str]) -> Response:
+        if request.read_only:
+            raise HTTPError(403, "This dashboard is read-only for you: nothing was changed.")
+        elsewhere = cross_site(request.environ)
+        if elsewhere is not None:
+            raise HTTPError(403, f"This form did not come from this dashboard ({elsewhere}): nothing was changed. "
+                                 f"Open the dashboard at its own address and use its buttons.")
         form = request.form
         if not csrf.valid(self._secret, browser_cookie, form.get(csrf.FIELD)):
             raise HTTPError(403, "This form has expired or did not come from this dashboard (its CSRF token does "
                                  "not match). Go back, reload the page and try again.")
-        if request.read_only:
-            raise HTTPError(403, "This dashboard is read-only for you: nothing was changed.")
         name = form.get("action", "")
         action = page.actions.get(name)
         if action is None:
@@ -161,7 +190,7 @@ class App:
             return result
         if result:
             cookies.append(self._cookie(request, NOTICE_COOKIE, quote(result[:500])))
-        return Response.redirect(self._back(request, form.get("back", "")))
+        return Response.redirect(request.back_url(form.get("back", "")))
 
     def page_response(self, request: Request, title: str, body: str, *, notice: str = "",
                       status: int = 200) -> Response:
@@ -194,12 +223,10 @@ class App:
             parts.append("Max-Age=0")
         return "; ".join(parts)
 
-    def _back(self, request: Request, back: str) -> str:
+    @staticmethod
+    def _back(request: Request, back: str) -> str:
         """Where a form sends the browser after its action: a path inside this app only."""
-        safe = back.startswith("/") and not back.startswith("//") and "\\" not in back and back.isprintable()
-        if not safe:
-            return request.url(request.page.path if request.page is not None else "/")
-        return request.script_name + back
+        return request.back_url(back)
 
 
 def _reason(status: int) -> str:

@@ -60,7 +60,7 @@ def password_matches(password: str, environ: dict[str, Any]) -> bool:
         return False
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError):  # junk, or non-ASCII text: no password given
         return False
     _, _, given = decoded.partition(":")
     return hmac.compare_digest(given.encode(), password.encode())

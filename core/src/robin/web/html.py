@@ -97,11 +97,15 @@ def when(timestamp: float | None, now: float | None = None) -> Markup:
     """``<time>`` with the UTC date as its tooltip and ``3 min ago`` / ``in 2 s`` as its text."""
     if not timestamp:
         return Markup("")
-    delta = (now or time.time()) - timestamp
-    text = f"{duration(delta)} ago" if delta >= 0 else f"in {duration(delta)}"
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+    try:
+        delta = (now or time.time()) - timestamp
+        text = f"{duration(delta)} ago" if delta >= 0 else f"in {duration(delta)}"
+        moment = time.gmtime(timestamp)
+    except (OverflowError, OSError, ValueError, TypeError):  # 1e20, NaN, "soon": a job's data, shown as it is
+        return escape(timestamp)
     return render('<time datetime="$iso" title="$stamp">$text</time>',
-                  iso=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp)), stamp=stamp, text=text)
+                  iso=time.strftime("%Y-%m-%dT%H:%M:%SZ", moment),
+                  stamp=time.strftime("%Y-%m-%d %H:%M:%S UTC", moment), text=text)
 
 
 def shorten(text: str, limit: int = 120) -> str:

@@ -12,7 +12,6 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -102,12 +101,16 @@ class Request:
 
     @property
     def cookies(self) -> dict[str, str]:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(str(self.environ.get("HTTP_COOKIE", "")))
-        except CookieError:
-            return {}
-        return {name: morsel.value for name, morsel in jar.items()}
+        """The request's cookies, parsed leniently: one odd cookie of a host app hides no other."""
+        return parse_cookies(str(self.environ.get("HTTP_COOKIE", "")))
+
+    def back_url(self, back: str) -> str:
+        """Where a form sends the browser after its action (or Cancel does): ``back`` if it is a
+        path inside this app, percent-quoted; else the page's own URL."""
+        safe = (back.startswith("/") and not back.startswith("//") and "\\" not in back and back.isprintable())
+        if not safe:
+            return self.url(self.page.path if self.page is not None else "/")
+        return self.script_name + quote(back, safe="/?&=%:@!$'()*+,;-._~")
 
     @property
     def read_only(self) -> bool:
@@ -170,12 +173,27 @@ class View:
 
 STATUS_TEXT: Mapping[int, str] = {200: "OK", 303: "See Other", 304: "Not Modified", 400: "Bad Request",
                                   401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                                  405: "Method Not Allowed", 413: "Content Too Large",
+                                  405: "Method Not Allowed", 413: "Content Too Large", 421: "Misdirected Request",
                                   500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def status_line(status: int) -> str:
     return f"{status} {STATUS_TEXT.get(status, 'Unknown')}"
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """``a=1; b="2"`` -> ``{"a": "1", "b": "2"}``: split on ';', then on the first '='; junk is
+    skipped, the first of two cookies of one name wins (the most specific path, as browsers send)."""
+    found: dict[str, str] = {}
+    for part in header.split(";"):
+        name, eq, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not eq or not name:
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        found.setdefault(name, value)
+    return found
 
 
 def _wsgi_text(value: str) -> str:

@@ -16,8 +16,10 @@
                       actions={"cancel": web.Action(cancel, confirm="Cancel this batch?")})
 
 A page owns its path and everything below it (``/batches/<bid>`` comes to the same render
-with ``request.rest == ("<bid>",)``).  Its ``render`` answers GETs: HTML (a ``str``) to put
-in the layout, a :class:`View` (HTML with a title), or a :class:`Response`.  Its actions
+with ``request.rest == ("<bid>",)``).  Its ``render`` answers GETs: HTML to put in the
+layout, a :class:`View` (HTML with a title), or a :class:`Response`.  HTML means
+:class:`~robin.web.html.Markup` (what ``render``, ``table``, ``section``, ``join`` return):
+a plain ``str`` is text, and is escaped.  Its actions
 answer POSTs whose form field ``action`` names them; the app checks the CSRF token and
 the access before calling one, so a GET never changes anything.  An action returns a
 notice (``str``) or ``None`` (the browser is sent back where it came from), or a

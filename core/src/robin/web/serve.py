@@ -6,6 +6,7 @@ a production WSGI server (docs/web.md: gunicorn ``robin.web:app``).
 
 from __future__ import annotations
 
+import socket
 import socketserver
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -18,6 +19,10 @@ class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
+class ThreadingServer6(ThreadingServer):
+    address_family = socket.AF_INET6
+
+
 class QuietHandler(WSGIRequestHandler):
     """No line per request: the live graph polls every few seconds."""
 
@@ -26,7 +31,10 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def server(app: WSGIApp, host: str = "127.0.0.1", port: int = 7433) -> ThreadingServer:
-    """A server bound to ``host:port`` (port 0: any free port); call ``serve_forever()``."""
-    made = make_server(host, port, app, server_class=ThreadingServer, handler_class=QuietHandler)
+    """A server bound to ``host:port`` (port 0: any free port; an IPv6 address such as ``::1``
+    or ``::`` too); call ``serve_forever()``."""
+    host = host.strip("[]")
+    kind = ThreadingServer6 if ":" in host else ThreadingServer
+    made = make_server(host, port, app, server_class=kind, handler_class=QuietHandler)
     assert isinstance(made, ThreadingServer)
     return made

@@ -50,7 +50,7 @@ def layout(request: Request, tabs: list[Page], *, title: str, body: str, notice:
                   css=request.url("/static/robin.css", v=assets.get("robin.css")),
                   js=request.url("/static/robin.js", v=assets.get("robin.js")),
                   notice=render('<p class="notice" role="status">$n</p>\n', n=notice) if notice else Markup(""),
-                  body=Markup(body), version=__version__, namespace=namespace,
+                  body=escape(body), version=__version__, namespace=namespace,
                   now=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
 
 
@@ -63,8 +63,7 @@ def confirmation(request: Request, question: str, fields: dict[str, list[str]]) 
                   '<input type="hidden" name="confirmed" value="1">'
                   '<button type="submit" class="danger">Yes, do it</button> <a href="$back">Cancel</a></form>',
                   q=question, target=request.url(request.path), fields=hidden(pairs),
-                  back=request.script_name + back if back.startswith("/") and not back.startswith("//")
-                  else request.url(request.page.path if request.page else "/"))
+                  back=request.back_url(back))
 
 
 def error(status: int, message: str) -> Markup:

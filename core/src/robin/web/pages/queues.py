@@ -68,7 +68,8 @@ def _queue(name: str) -> Queue:
 def _delete(request: Request) -> str:
     queue, jid = _queue(request.form.get("queue", "")), request.form.get("jid", "")
     near = request.form.get("near", "")
-    if not queue.delete(jid, int(near) if near.isdigit() else None):
+    position = int(near) if near.isascii() and near.isdigit() and len(near) < 12 else 0
+    if not queue.delete(jid, position):  # a bounded window around where it was shown: never the whole queue
         raise HTTPError(404, f"Job {jid} is no longer in queue {queue.name}: a worker took it, or it was deleted.")
     return f"Deleted job {jid} from queue {queue.name}."
 
