@@ -237,3 +237,16 @@ def test_server_info_names_the_server(r: redis.Redis) -> None:
 
     info = server_info()
     assert info["redis_version"] and "used_memory_human" in info and info["role"] == "master"
+
+
+def test_percentiles_never_exceed_what_the_measured_time_allows() -> None:
+    from robin.metrics import BUCKETS_MS, percentile
+
+    histogram = [0] * len(BUCKETS_MS)
+    histogram[-1] = 1  # one execution over 300 s, in the open bucket: 310 s in all
+    assert 300.0 <= percentile(histogram, 0.95, 310_000) <= 310.0
+    assert percentile(histogram, 0.95) <= 600.0
+    histogram = [0] * len(BUCKETS_MS)
+    histogram[3] = 10  # ten executions of 5-10 ms, 51 ms in all: each took ~5.1 ms
+    assert percentile(histogram, 0.95, 51) <= 51 / 1 / 1000 and percentile(histogram, 0.5, 51) <= 51 / 6 / 1000
+    assert percentile(histogram, 0.5, 51) >= 0.005

@@ -13,6 +13,7 @@ statistics, not the delivery record.)
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -74,20 +75,27 @@ class MetricsBuffer:
             for name, value in fields.items():
                 self._returned[name] = self._returned.get(name, 0) + value
 
-def percentile(histogram: list[int], fraction: float) -> float:
-    """The ``fraction`` percentile, in seconds, of a histogram over ``BUCKETS_MS``."""
+def percentile(histogram: list[int], fraction: float, total_ms: float | None = None) -> float:
+    """The ``fraction`` percentile, in seconds, of a histogram over ``BUCKETS_MS``.
+
+    With ``total_ms`` (the executions' summed time) the estimate never exceeds what that
+    total allows: at least ``n - rank + 1`` executions took the percentile's time or more.
+    In the last, open bucket it stays at the bucket's lower bound unless the total says more.
+    """
     total = sum(histogram)
     if total == 0:
         return 0.0
     rank = fraction * total
+    ceiling = total_ms / (total - math.ceil(rank) + 1) if total_ms is not None else float("inf")
     seen = 0
     for i, count in enumerate(histogram):
         if count and seen + count >= rank:
             low = BUCKETS_MS[i - 1] if i > 0 else 0.0
-            high = BUCKETS_MS[i] if BUCKETS_MS[i] != float("inf") else low * 2
-            return (low + (high - low) * (rank - seen) / count) / 1000.0
+            high = BUCKETS_MS[i] if BUCKETS_MS[i] != float("inf") else min(low * 2, max(low, ceiling))
+            estimate = low + (high - low) * (rank - seen) / count
+            return max(0.0, min(estimate, ceiling)) / 1000.0
         seen += count
-    return BUCKETS_MS[-2] / 1000.0
+    return min(BUCKETS_MS[-2], ceiling) / 1000.0
 
 
 def flat(fields: dict[str, int]) -> Iterable[str | int]:

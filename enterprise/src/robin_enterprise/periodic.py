@@ -320,13 +320,18 @@ def next_run_of(definition: dict[str, Any], now: float) -> float | None:
 def overview(conn: Any, keys: EnterpriseKeys, now: float) -> tuple[str | None, list[dict[str, Any]]]:
     """The leader's identity (None: no worker leads) and the published schedules, each with its
     ``next_run`` and the last job enqueued (``last_jid``, ``last_tick``): what ``robin periodic``
-    and the dashboard show."""
+    and the dashboard show.  A schedule whose next run cannot be computed (an unknown time
+    zone, say) has ``next_run`` None and the reason in ``error``."""
     last_jobs = {k.decode(): v.decode() for k, v in conn.hgetall(keys.periodic_job).items()}
     rows = []
     for schedule_id, raw in sorted(conn.hgetall(keys.periodic).items()):
         definition = json.loads(raw)
         jid, _, tick = last_jobs.get(schedule_id.decode(), "").partition(" ")
-        rows.append({**definition, "next_run": next_run_of(definition, now), "last_jid": jid or None,
+        try:
+            next_run, error = next_run_of(definition, now), None
+        except (ConfigurationError, ValueError, TypeError, OverflowError) as exc:  # one bad schedule hides no other
+            next_run, error = None, str(exc)
+        rows.append({**definition, "next_run": next_run, "error": error, "last_jid": jid or None,
                      "last_tick": float(tick) if tick else None})
     holder = conn.get(keys.leader)
     return (holder.decode() if holder else None), rows

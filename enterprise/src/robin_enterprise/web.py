@@ -42,7 +42,10 @@ def periodic_page(request: web.Request) -> str:
     rows = []
     for row in schedules:
         last = join([row["last_jid"], " (", when(row["last_tick"], now), ")"]) if row["last_jid"] else ""
-        rows.append((row["schedule"], row["tz"], row["job"], row["queue"], when(row["next_run"], now), last,
+        next_run = (render('<span class="error">$e</span>', e=row["error"]) if row.get("error")
+                    else when(row["next_run"], now))
+        rows.append((row.get("schedule", ""), row.get("tz", ""), row.get("job", ""), row.get("queue", ""), next_run,
+                     last,
                      action_form(request, "enqueue", "Enqueue now", fields={"schedule": row["id"]})))
     return join([
         section("Periodic jobs", table(["schedule", "tz", "job", "queue", "next run", "last enqueued", ""], rows,

@@ -284,17 +284,28 @@ class Batch:
 
     @staticmethod
     def recent(limit: int = 25) -> list[BatchStatus]:
-        """The newest batches whose data is still kept, newest first."""
+        """The newest batches whose data is still kept, newest first.
+
+        Read-only (the dashboard and ``robin batches`` call it on GET): ids of expired batches
+        are skipped, not removed; committing a batch prunes the index (commit.lua).  At most
+        ``10 * limit`` ids are examined.
+        """
         conn, keys = _pro_keys()
-        found = []
-        for raw in conn.zrevrange(keys.batches, 0, limit * 2):
-            bid = raw.decode()
-            try:
-                found.append(Batch.status(bid))
-            except BatchNotFoundError:
-                conn.zrem(keys.batches, bid)  # expired: forget it in the index too
-            if len(found) >= limit:
+        found: list[BatchStatus] = []
+        start, examined = 0, 0
+        while len(found) < limit and examined < limit * 10:
+            page = conn.zrevrange(keys.batches, start, start + limit * 2)
+            for raw in page:
+                examined += 1
+                try:
+                    found.append(Batch.status(raw.decode()))
+                except BatchNotFoundError:
+                    continue  # expired: its id leaves the index when a batch is next committed
+                if len(found) >= limit:
+                    break
+            if len(page) < limit * 2 + 1:
                 break
+            start += len(page)
         return found
 
     @property

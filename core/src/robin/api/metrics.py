@@ -56,9 +56,11 @@ class Metrics:
         result = []
         for job, values in totals.items():
             histogram = [values.get(f"b{i}", 0) for i in range(len(BUCKETS_MS))]
+            total_ms = values.get("ms", 0)
             result.append(JobMetrics(job=job, executions=values.get("n", 0), failures=values.get("f", 0),
-                                     total_seconds=values.get("ms", 0) / 1000.0,
-                                     p50=percentile(histogram, 0.50), p95=percentile(histogram, 0.95)))
+                                     total_seconds=total_ms / 1000.0,
+                                     p50=percentile(histogram, 0.50, total_ms),
+                                     p95=percentile(histogram, 0.95, total_ms)))
         result.sort(key=lambda m: (-m.total_seconds, m.job))
         return result
 

@@ -7,6 +7,7 @@ background instead of blocking the server.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,12 +16,16 @@ from typing import TYPE_CHECKING
 from robin import queue_control
 from robin.api.connection import resolve
 from robin.api.records import JobRecord
+from robin.errors import ConfigurationError
 from robin.keys import check_name
 
 if TYPE_CHECKING:
     from robin.client import Client
 
 PAGE = 500
+NEAR_WINDOW = 5_000  # jobs around ``near`` that find_job reads at most
+log = logging.getLogger("robin.api")
+_reported_names: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,20 @@ class Queue:
 
     @classmethod
     def all(cls, client: Client | None = None) -> list[Queue]:
-        """Every queue that ever received a job, by name."""
+        """Every queue that ever received a job, by name.  A name that is not a valid queue name
+        (written by something else) is skipped, and logged once per process."""
         c = resolve(client)
-        names = sorted(n.decode() if isinstance(n, bytes) else str(n) for n in c.redis.smembers(c.keys.queues))
-        return [cls(name, client) for name in names]
+        names = sorted(n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n)
+                       for n in c.redis.smembers(c.keys.queues))
+        found = []
+        for name in names:
+            try:
+                found.append(cls(name, client))
+            except ConfigurationError as exc:
+                if name not in _reported_names:
+                    _reported_names.add(name)
+                    log.warning("skipping %r in the set of queues: %s", name, exc)
+        return found
 
     @property
     def size(self) -> int:
@@ -107,18 +122,26 @@ class Queue:
         """The waiting job with this jid, or None (reads the queue a page at a time).
 
         ``near`` is where the job was last seen (its position, newest first, as in
-        :meth:`page`): the page around it is read first, so a job shown in a view is found
-        in one round trip even in a long queue.
+        :meth:`page`): then only the ``NEAR_WINDOW`` jobs around it are read (jobs pushed
+        since move it towards the tail; taken ones leave from the tail), and a job not there
+        is answered None: it was taken or deleted meanwhile.  The whole queue is never read.
         """
         needle = jid.encode()
         redis, key = self.client.redis, self.key
         if near is not None:
-            start = max(0, near - PAGE // 2)  # jobs pushed since move it towards the tail
-            for raw in redis.lrange(key, start, start + PAGE - 1):
-                if needle in raw:
-                    record = JobRecord.parse(raw)
-                    if record.jid == jid:
-                        return QueueEntry(record.raw, record.payload, record.valid)
+            start = max(0, near - PAGE // 2)
+            end = start + NEAR_WINDOW
+            while start < end:
+                page = redis.lrange(key, start, min(end, start + PAGE) - 1)
+                for raw in page:
+                    if needle in raw:
+                        record = JobRecord.parse(raw)
+                        if record.jid == jid:
+                            return QueueEntry(record.raw, record.payload, record.valid)
+                if len(page) < PAGE:
+                    return None
+                start += PAGE
+            return None
         start = 0
         while True:
             page = redis.lrange(key, start, start + PAGE - 1)

@@ -118,8 +118,7 @@ class JobSet:
         set changes between calls.
         """
         pattern = "*" + _case_insensitive(json.dumps(text, ensure_ascii=True)[1:-1]) + "*"
-        scan_cursor, _, skip_text = cursor.partition(":")
-        position, skip = int(scan_cursor or 0), int(skip_text or 0)
+        position, skip = _parse_cursor(cursor)
         step = max(100, min(1000, count * 10))
         found: list[SortedEntry] = []
         examined = 0
@@ -144,12 +143,18 @@ class JobSet:
         """The entry with this jid, or None.  With its ``score`` (when due, or died) it is found at once;
         without, by searching the set."""
         if score is not None:
-            for raw, found in self.client.redis.zrangebyscore(self.key, score, score, start=0, num=1000,
-                                                              withscores=True):
-                entry = self._entry(raw, found)
-                if entry.jid == jid:
-                    return entry
-            return None
+            needle, start = jid.encode(), 0
+            while True:  # a page at a time: many jobs may share one score (enqueued at the same time)
+                page = self.client.redis.zrangebyscore(self.key, score, score, start=start, num=PAGE,
+                                                       withscores=True)
+                for raw, found in page:
+                    if needle in raw:  # cheap test first; parse only candidates
+                        entry = self._entry(raw, found)
+                        if entry.jid == jid:
+                            return entry
+                if len(page) < PAGE:
+                    return None
+                start += PAGE
         for entry in self.scan(f'"{jid}"'):
             if entry.jid == jid:
                 return entry
@@ -256,6 +261,24 @@ def _killed(entry: SortedEntry, now: float) -> str:
     payload["dead_reason"] = "killed by hand"
     payload["failed_at"] = payload.get("failed_at") or now
     return encode(payload)
+
+
+MAX_CURSOR = 2**63  # SCAN cursors are unsigned 64-bit; anything past is junk
+
+
+def _parse_cursor(cursor: str) -> tuple[int, int]:
+    """``"<scan cursor>:<skip>"`` (from a previous page) -> the two numbers; junk (not digits,
+    too large) starts over: ``(0, 0)``."""
+    scan_text, _, skip_text = (cursor or "").partition(":")
+    if not scan_text.isascii() or not skip_text.isascii():
+        return 0, 0
+    if not (scan_text or "0").isdigit() or not (skip_text or "0").isdigit() or len(scan_text) > 20 \
+            or len(skip_text) > 6:
+        return 0, 0
+    position, skip = int(scan_text or 0), int(skip_text or 0)
+    if position >= MAX_CURSOR:
+        return 0, 0
+    return position, skip
 
 
 def _glob_escape(text: str) -> str:
