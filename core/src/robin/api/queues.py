@@ -128,23 +128,10 @@ class Queue:
         """
         needle = jid.encode()
         redis, key = self.client.redis, self.key
-        if near is not None:
-            start = max(0, near - PAGE // 2)
-            end = start + NEAR_WINDOW
-            while start < end:
-                page = redis.lrange(key, start, min(end, start + PAGE) - 1)
-                for raw in page:
-                    if needle in raw:
-                        record = JobRecord.parse(raw)
-                        if record.jid == jid:
-                            return QueueEntry(record.raw, record.payload, record.valid)
-                if len(page) < PAGE:
-                    return None
-                start += PAGE
-            return None
-        start = 0
-        while True:
-            page = redis.lrange(key, start, start + PAGE - 1)
+        start = 0 if near is None else max(0, near - PAGE // 2)
+        end = None if near is None else start + NEAR_WINDOW
+        while end is None or start < end:
+            page = redis.lrange(key, start, start + PAGE - 1 if end is None else min(end, start + PAGE) - 1)
             for raw in page:
                 if needle in raw:  # cheap test first; parse only candidates
                     record = JobRecord.parse(raw)
@@ -153,6 +140,7 @@ class Queue:
             if len(page) < PAGE:
                 return None
             start += PAGE
+        return None
 
     def delete(self, jid: str, near: int | None = None) -> bool:
         """Remove the waiting job with this jid; False if there is none (``near``: see :meth:`find_job`)."""

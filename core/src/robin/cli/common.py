@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from robin.humanize import duration
+
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
@@ -49,18 +51,6 @@ def ago(when: float | None, now: float | None = None) -> str:
     delta = (now or time.time()) - when
     text = duration(abs(delta))
     return f"{text} ago" if delta >= 0 else f"in {text}"
-
-
-def duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
 
 
 def stamp(when: float | None) -> str:

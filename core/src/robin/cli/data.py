@@ -7,7 +7,8 @@ import time
 import typer
 
 from robin.api import Metrics, ProcessSet, Queue, Stats, Workers
-from robin.cli.common import JSON_OPTION, ago, duration, print_json, table
+from robin.cli.common import JSON_OPTION, ago, print_json, table
+from robin.humanize import duration
 
 
 def register(app: typer.Typer) -> None:

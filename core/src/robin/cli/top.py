@@ -21,7 +21,8 @@ from rich.text import Text
 
 from robin import config
 from robin.api import ProcessSet, Queue, Stats, Workers
-from robin.cli.common import ago, console, duration
+from robin.cli.common import ago, console
+from robin.humanize import duration
 
 HISTORY = 180  # seconds of rates kept for the sparklines
 BARS = "▁▂▃▄▅▆▇█"

@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from robin.humanize import duration
+
 
 class Markup(str):
     """Text that is HTML already: inserted as it is by :func:`render` and :func:`join`."""
@@ -77,20 +79,6 @@ def section(title: Any, body: Any, *, aside: Any = "") -> Markup:
 def number(value: float) -> str:
     """``12,345``."""
     return f"{value:,.0f}"
-
-
-def duration(seconds: float) -> str:
-    """``12 ms``, ``3 s``, ``4 min``, ``2.5 h``, ``3 days``."""
-    seconds = abs(seconds)
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
 
 
 def when(timestamp: float | None, now: float | None = None) -> Markup:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import redis
 
 from robin.api import Stats, server_info
+from robin.humanize import duration
 from robin.web import charts
-from robin.web.html import Markup, definition_list, duration, join, number, render, section
+from robin.web.html import Markup, definition_list, join, number, render, section
 from robin.web.http import Request
 
 CARDS = (  # (label, Stats field in /stats.json, page it links to)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from robin.api import Metrics
-from robin.web.html import Markup, duration, join, number, render, section, table
+from robin.humanize import duration
+from robin.web.html import Markup, join, number, render, section, table
 from robin.web.http import Request
 
 HOURS = (1, 6, 24)

@@ -8,8 +8,8 @@ import time
 from robin import queue_control
 from robin.api import Queue
 from robin.errors import ConfigurationError
+from robin.humanize import duration as say_duration
 from robin.web.html import Markup, join, link, number, section, shorten, table, when
-from robin.web.html import duration as say_duration
 from robin.web.http import HTTPError, Request, View
 from robin.web.registry import Action
 from robin.web.widgets import action_form, pager
