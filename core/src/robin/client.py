@@ -154,25 +154,35 @@ class Client:
 
     def _enqueue_chunks(self, job: Job[..., Any] | None, name: str, items: Iterable[Sequence[Any]],
                         options: JobOptions, jids: list[str | None], chunk: list[EnqueueContext]) -> None:
+        if not len(client_middleware):
+            self._enqueue_plain(name, items, options, jids)
+            return
         everything = options.all()
-        chained = len(client_middleware) > 0
         for i, item in enumerate(items):
-            if not isinstance(item, (tuple, list)):
-                raise ArgumentError(f"enqueue_many item {i}: {type(item).__name__} given; each item "
-                                    f"must be a tuple of positional arguments, e.g. (42,)")
-            payload = build_payload(name, item, {}, options, time.time())
-            ctx = EnqueueContext(payload, job, dict(everything), None)
-            if chained:
-                jids.append(self._through_chain(ctx, chunk))
-            else:
-                jids.append(payload["jid"])
-                chunk.append(ctx)
+            _check_item(i, item)
+            ctx = EnqueueContext(build_payload(name, item, {}, options, time.time()), job, dict(everything), None)
+            jids.append(self._through_chain(ctx, chunk))
             if len(chunk) >= BULK_CHUNK:
-                self._push_bulk(chunk, name)
+                self._push_bulk([(c.payload, c.at) for c in chunk], name)
                 chunk.clear()
         if chunk:
-            self._push_bulk(chunk, name)
+            self._push_bulk([(c.payload, c.at) for c in chunk], name)
             chunk.clear()
+
+    def _enqueue_plain(self, name: str, items: Iterable[Sequence[Any]], options: JobOptions,
+                       jids: list[str | None]) -> None:
+        """enqueue_many without client middleware: no context per job, nothing to abandon."""
+        chunk: list[tuple[Payload, float | None]] = []
+        for i, item in enumerate(items):
+            _check_item(i, item)
+            payload = build_payload(name, item, {}, options, time.time())
+            jids.append(payload["jid"])
+            chunk.append((payload, None))
+            if len(chunk) >= BULK_CHUNK:
+                self._push_bulk(chunk, name)
+                chunk = []
+        if chunk:
+            self._push_bulk(chunk, name)
 
     @staticmethod
     def _through_chain(ctx: EnqueueContext, chunk: list[EnqueueContext]) -> str | None:
@@ -185,15 +195,15 @@ class Client:
 
         return client_middleware.invoke(ctx, collect)
 
-    def _push_bulk(self, contexts: list[EnqueueContext], name: str) -> None:
+    def _push_bulk(self, jobs: list[tuple[Payload, float | None]], name: str) -> None:
+        """Push (payload, due time or None) pairs: one round trip for every queue and the schedule."""
         now = time.time()
         by_queue: dict[str, list[bytes]] = {}
         scheduled: dict[str, float] = {}
-        for ctx in contexts:
-            payload = ctx.payload
-            if ctx.at is not None and ctx.at > now:
-                payload["at"] = payload["enqueued_at"] = ctx.at
-                scheduled[_encode(payload)] = ctx.at
+        for payload, at in jobs:
+            if at is not None and at > now:
+                payload["at"] = payload["enqueued_at"] = at
+                scheduled[_encode(payload)] = at
             else:
                 queue = payload["queue"]
                 datas = by_queue.get(queue) if type(queue) is str else None
@@ -222,6 +232,12 @@ class Client:
         for reply in replies:
             if isinstance(reply, BaseException):
                 raise reply
+
+
+def _check_item(i: int, item: object) -> None:
+    if not isinstance(item, (tuple, list)):
+        raise ArgumentError(f"enqueue_many item {i}: {type(item).__name__} given; each item "
+                            f"must be a tuple of positional arguments, e.g. (42,)")
 
 
 def build_payload(name: str, args: Sequence[Any], kwargs: dict[str, Any], options: JobOptions,
