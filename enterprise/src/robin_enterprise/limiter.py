@@ -31,11 +31,11 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from importlib import resources
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -112,20 +112,25 @@ class Limiter:
     # -- taking and giving back ---------------------------------------------------------
     def acquire(self) -> Lease:
         """Wait (up to ``wait_timeout``) for a grant; raise :class:`OverLimit` if none comes."""
-        started = time.monotonic()
-        pause = 0.005
-        while True:
-            lease, wait_ms = self._try()
-            if lease is not None:
-                return lease
-            waited = time.monotonic() - started
-            if waited >= self.wait_timeout:
-                raise self._over(waited)
-            time.sleep(self._pause(wait_ms, pause, self.wait_timeout - waited))
-            pause = min(pause * 2, 0.1)
+        attempts = self._attempts()
+        try:
+            while True:
+                time.sleep(next(attempts))
+        except StopIteration as granted:
+            return cast(Lease, granted.value)
 
     async def acquire_async(self) -> Lease:
         """:meth:`acquire` for async code: waiting does not block the event loop."""
+        attempts = self._attempts()
+        try:
+            while True:
+                await asyncio.sleep(next(attempts))
+        except StopIteration as granted:
+            return cast(Lease, granted.value)
+
+    def _attempts(self) -> Generator[float, None, Lease]:
+        """Ask for a grant until one comes (returned) or ``wait_timeout`` passes (raised);
+        yields the pauses between asks, for the caller to sleep in its own way."""
         started = time.monotonic()
         pause = 0.005
         while True:
@@ -135,7 +140,7 @@ class Limiter:
             waited = time.monotonic() - started
             if waited >= self.wait_timeout:
                 raise self._over(waited)
-            await asyncio.sleep(self._pause(wait_ms, pause, self.wait_timeout - waited))
+            yield self._pause(wait_ms, pause, self.wait_timeout - waited)
             pause = min(pause * 2, 0.1)
 
     def __enter__(self) -> Lease:
