@@ -37,6 +37,20 @@ def make_key(signer: Ed25519PrivateKey | None = None, **fields: Any) -> str:
     return sign(signer or signing_key(), payload)
 
 
+def licensed_as(tier: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A test-mode ``tier`` license in the environment (inherited by workers); yields the key.
+
+    The body of the Pro and Enterprise suites' license fixtures.
+    """
+    key = make_key(customer="Acme Inc", tier=tier)
+    monkeypatch.setenv("ROBIN_LICENSE_MODE", "test")
+    monkeypatch.setenv("ROBIN_LICENSE", key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    gate.refresh()
+    yield key
+    gate.refresh()
+
+
 @pytest.fixture
 def licensing_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Test mode on, no license configured anywhere, a private config folder."""

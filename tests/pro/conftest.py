@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
-from robin_licensing import gate
-from tests.licensing.conftest import make_key
+from tests.licensing.conftest import licensed_as
 
 
 @pytest.fixture
-def licensed(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[str]:
-    key = make_key(customer="Acme Inc", tier="pro")
-    monkeypatch.setenv("ROBIN_LICENSE_MODE", "test")
-    monkeypatch.setenv("ROBIN_LICENSE", key)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    gate.refresh()
-    yield key
-    gate.refresh()
+def licensed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    yield from licensed_as("pro", monkeypatch, tmp_path)
 
 
 def callbacks(r: redis.Redis, event: str | None = None) -> list[dict[str, Any]]:
