@@ -56,7 +56,7 @@ class RecordTicks(robin.ServerMiddleware):
     def call(self, ctx: robin.ExecutionContext, call_next: Any) -> Any:
         tick_info = ctx.payload.get("periodic")
         if tick_info:
-            conn().rpush("test:ticks", json.dumps(tick_info))
+            conn().rpush("test:ticks", json.dumps({**tick_info, "jid": ctx.jid}))
         return call_next()
 
 
